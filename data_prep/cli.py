@@ -1,0 +1,41 @@
+"""``python -m data_prep <command>``: one sub-command per pipeline stage.
+
+Each command lives in its own module exposing ``add_arguments(parser)`` and ``run(args) -> int``;
+adding a command is one module plus one line in ``COMMANDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = {
+    "synth": ("data_prep.commands.synth", "generate seeded synthetic videos"),
+    "frames": ("data_prep.commands.frames", "raw videos -> 48 pre-sampled frames per video"),
+    "demo": ("data_prep.commands.demo", "run the whole pipeline on the embedded videos"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m data_prep", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (module, help_text) in COMMANDS.items():
+        command = importlib.import_module(module)
+        sp = sub.add_parser(name, help=help_text, description=(command.__doc__ or help_text).strip())
+        command.add_arguments(sp)
+        sp.set_defaults(_run=command.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except (FileNotFoundError, ValueError) as exc:  # user errors: one clear line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

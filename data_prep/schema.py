@@ -1,0 +1,46 @@
+"""The row format every dataset builder writes and every consumer (verl, rewards, eval) reads.
+
+One parquet row = one question, in verl's native layout::
+
+    data_source   str   "videossr/<task>/<subtype>"  (see ``rewards.naming``; routes rewards and
+                        gives verl one validation metric line per subtype)
+    prompt        list  [{"role": "system", "content": SYSTEM_PROMPT},
+                         {"role": "user", "content": "<video>\\n<question>"}]   (jigsaw: one
+                        "Clip k: <video>" line per clip; k-th <video> tag = videos[k])
+    videos        list  one dict per <video> tag: {"video": [absolute frame paths],
+                        "sample_fps": float, "max_pixels": int, "min_pixels": int}
+    ability       str   "video/<task>"
+    reward_model  dict  {"style": "rule", "ground_truth": str}
+    extra_info    dict  EXTRA_INFO_KEYS, every key present with a concrete value in every row
+                        (parquet unions struct keys across rows; None breaks qwen-vl-utils)
+
+Ground truth strings: grounding "s.s-e.e" (seconds, one decimal); counting "c,s,t";
+jigsaw n digits, digit k = shown position (1-based) of original clip k.
+"""
+
+from __future__ import annotations
+
+SYSTEM_PROMPT = "Based on this video, provide the answer directly."
+
+# Paper: training frames at most 256*256 pixels (min 128*128); VIUBench evaluation at 512*512.
+TRAIN_MAX_PIXELS = 256 * 256
+TRAIN_MIN_PIXELS = 128 * 128
+EVAL_MAX_PIXELS = 512 * 512
+EVAL_MIN_PIXELS = 128 * 128
+
+ROW_KEYS = ("data_source", "prompt", "videos", "ability", "reward_model", "extra_info")
+
+# extra_info: the same keys, with concrete values, in every row of every task.
+EXTRA_INFO_KEYS = {
+    "index": int,  # row index within its split file (verl reads extra_info.index)
+    "split": str,  # "train" or "eval"
+    "task": str,  # grounding | counting | jigsaw
+    "subtype": str,  # perturbation name | easy/hard | n6/n8
+    "difficulty": str,  # easy | hard | standard
+    "video_id": str,  # frames-manifest id of the source video
+    "seed": int,  # seed of this sample's randomness (re-creates it exactly)
+    "num_frames": int,  # frames shown in total (48)
+    "sample_fps": float,  # fps of the 48-frame sequence (answers in seconds use it)
+    "answer": str,  # == reward_model.ground_truth
+    "meta": str,  # JSON: task-specific facts that verify the answer (spans, shapes, order)
+}
