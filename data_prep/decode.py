@@ -35,6 +35,11 @@ class VideoInfo:
         return self.total_frames / self.fps
 
 
+def _ffmpeg_reason(exc: Exception) -> str:
+    # FFmpeg's message without the file path: the manifest must not depend on where inputs live.
+    return getattr(exc, "strerror", None) or type(exc).__name__
+
+
 def _count_packets(path: Path) -> int:
     # Containers such as WebM/MKV carry no frame count: demuxing (no decoding) counts them cheaply.
     with av.open(str(path)) as container:
@@ -57,7 +62,7 @@ def probe(path: Path) -> VideoInfo:
             total = int(stream.frames or 0)
             width, height = stream.codec_context.width, stream.codec_context.height
     except av.error.FFmpegError as exc:
-        raise SkipVideo(f"not a readable video: {exc}") from None
+        raise SkipVideo(f"not a readable video: {_ffmpeg_reason(exc)}") from None
     if total <= 0:
         total = _count_packets(path)
     if fps <= 0:
@@ -96,7 +101,7 @@ def decode_planned_frames(
                     break
     except av.error.FFmpegError as exc:
         if decoded <= last:
-            raise SkipVideo(f"decoding failed after {decoded} frames: {exc}") from None
+            raise SkipVideo(f"decoding failed after {decoded} frames: {_ffmpeg_reason(exc)}") from None
     if decoded <= last:
         raise SkipVideo(f"truncated: decoded {decoded} frames but the container announced more")
     return out  # type: ignore[return-value]

@@ -38,6 +38,10 @@ def run_unordered(
             yield fn(item)
 
 
+def _apply(fn: Callable[[Any], Any], item: Any) -> Any:
+    return fn(item)
+
+
 def _run_ray(fn, items, workers, address, max_in_flight) -> Iterator[Any]:
     import ray
 
@@ -48,12 +52,13 @@ def _run_ray(fn, items, workers, address, max_in_flight) -> Iterator[Any]:
         else:
             ray.init(address=address, log_to_driver=False)
     try:
-        remote_fn = ray.remote(num_cpus=1)(fn)
+        remote_apply = ray.remote(num_cpus=1)(_apply)  # ray.remote needs a plain function, not a partial
+        fn_ref = ray.put(fn)
         limit = max_in_flight or max(4, 2 * int(ray.cluster_resources().get("CPU", 1)))
         pending, queue = [], list(reversed(items))
         while queue or pending:
             while queue and len(pending) < limit:  # bounded: a 1M-video corpus must not flood the GCS
-                pending.append(remote_fn.remote(queue.pop()))
+                pending.append(remote_apply.remote(fn_ref, queue.pop()))
             done, pending = ray.wait(pending, num_returns=1)
             yield ray.get(done[0])
     finally:
