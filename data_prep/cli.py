@@ -13,6 +13,8 @@ import sys
 COMMANDS = {
     "synth": ("data_prep.commands.synth", "generate seeded synthetic videos"),
     "frames": ("data_prep.commands.frames", "raw videos -> 48 pre-sampled frames per video"),
+    "build": ("data_prep.commands.build", "frames -> verl parquet datasets (VideoSSR-30K, VIUBench, mix YAML)"),
+    "preview": ("data_prep.commands.preview", "contact sheets + index.html for a built parquet"),
     "demo": ("data_prep.commands.demo", "run the whole pipeline on the embedded videos"),
 }
 

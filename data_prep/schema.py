@@ -38,9 +38,30 @@ EXTRA_INFO_KEYS = {
     "subtype": str,  # perturbation name | easy/hard | n6/n8
     "difficulty": str,  # easy | hard | standard
     "video_id": str,  # frames-manifest id of the source video
+    "sample_id": str,  # "<file stem>-<task>-<subtype>-NNNNNN", unique in its dataset folder (new frames live
+    # under DATA_DIR/frames/<sample_id>/)
     "seed": int,  # seed of this sample's randomness (re-creates it exactly)
     "num_frames": int,  # frames shown in total (48)
     "sample_fps": float,  # fps of the 48-frame sequence (answers in seconds use it)
     "answer": str,  # == reward_model.ground_truth
     "meta": str,  # JSON: task-specific facts that verify the answer (spans, shapes, order)
 }
+
+
+def check_extra_info(extra: dict) -> None:
+    """Raise ``ValueError`` unless ``extra`` has exactly ``EXTRA_INFO_KEYS`` with concrete values.
+
+    >>> try:
+    ...     check_extra_info({"index": 0})
+    ... except ValueError as exc:
+    ...     print("missing" in str(exc))
+    True
+    """
+    missing = sorted(set(EXTRA_INFO_KEYS) - set(extra))
+    unknown = sorted(set(extra) - set(EXTRA_INFO_KEYS))
+    if missing or unknown:
+        raise ValueError(f"extra_info keys differ from schema.EXTRA_INFO_KEYS: missing {missing}, unknown {unknown}")
+    for key, kind in EXTRA_INFO_KEYS.items():
+        value = extra[key]
+        if value is None or not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ValueError(f"extra_info[{key!r}] must be {kind.__name__}, got {value!r}")

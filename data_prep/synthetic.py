@@ -1,5 +1,8 @@
 """Seeded synthetic videos: moving, occluding objects over a textured, panning background.
 
+The objects are elongated ellipses and bars with a shaded (two-colour gradient) fill, so they can
+never be mistaken for the flat-coloured circles, squares and triangles that Object Counting draws.
+
 They add volume and controlled cases to the embedded real footage: motion is monotone (objects
 travel in straight lines, the background pans steadily), so the temporal order of any two clips
 is visible, which the Temporal Jigsaw task needs. Encoded with a real encoder (H.264 via PyAV),
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -55,25 +59,29 @@ def render_frames(spec: SynthSpec, seed: int):
     size = min(h, w)
     objects = []
     for _ in range(spec.num_objects):
-        radius = rng.uniform(0.06, 0.16) * size
+        long_axis = rng.uniform(0.10, 0.22) * size
+        axes = np.array([long_axis, long_axis / rng.uniform(2.2, 3.5)])  # never round or square
+        if rng.integers(0, 2):
+            axes = axes[::-1]
         start = rng.uniform([0, 0], [h, w])
         velocity = rng.uniform(-1.0, 1.0, size=2) * size / max(n, 1) * 1.2
-        colour = rng.integers(30, 256, size=3).astype(np.uint8)
-        square = bool(rng.integers(0, 2))
-        objects.append((radius, start, velocity, colour, square))
+        colours = rng.integers(30, 256, size=(2, 3)).astype(np.float32)
+        bar = bool(rng.integers(0, 2))
+        objects.append((axes, start, velocity, colours, bar))
     yy, xx = np.mgrid[0:h, 0:w]
     for t in range(n):
         oy, ox = int(oy0 + pan[0] * t), int(ox0 + pan[1] * t)
         frame = background[oy : oy + h, ox : ox + w].copy()
-        for radius, start, velocity, colour, square in objects:  # later objects occlude earlier ones
+        for (ay, ax), start, velocity, colours, bar in objects:  # later objects occlude earlier ones
             cy, cx = start + velocity * t
-            y_lo, y_hi = max(0, int(cy - radius)), min(h, int(cy + radius) + 1)
-            x_lo, x_hi = max(0, int(cx - radius)), min(w, int(cx + radius) + 1)
+            y_lo, y_hi = max(0, int(cy - ay)), min(h, int(cy + ay) + 1)
+            x_lo, x_hi = max(0, int(cx - ax)), min(w, int(cx + ax) + 1)
             if y_lo >= y_hi or x_lo >= x_hi:
                 continue
-            dy, dx = yy[y_lo:y_hi, x_lo:x_hi] - cy, xx[y_lo:y_hi, x_lo:x_hi] - cx
-            mask = (np.maximum(abs(dy), abs(dx)) <= radius) if square else (dy * dy + dx * dx <= radius * radius)
-            frame[y_lo:y_hi, x_lo:x_hi][mask] = colour
+            dy, dx = (yy[y_lo:y_hi, x_lo:x_hi] - cy) / ay, (xx[y_lo:y_hi, x_lo:x_hi] - cx) / ax
+            mask = (np.maximum(abs(dy), abs(dx)) <= 1) if bar else (dy * dy + dx * dx <= 1)
+            shade = np.clip((dy + dx + 2) / 4, 0, 1)[mask][:, None]  # diagonal gradient
+            frame[y_lo:y_hi, x_lo:x_hi][mask] = (colours[0] * (1 - shade) + colours[1] * shade).astype(np.uint8)
         yield frame
 
 
@@ -86,11 +94,13 @@ def write_video(path: str | os.PathLike, spec: SynthSpec, seed: int) -> Path:
         stream = container.add_stream(spec.codec, rate=spec.fps)
         stream.width, stream.height = spec.width - spec.width % 2, spec.height - spec.height % 2
         stream.pix_fmt = "yuv420p"
-        # threads=1 and no timestamps in the bitstream: identical bytes for identical input.
-        stream.options = {"crf": str(spec.crf), "preset": spec.preset, "threads": "1"}
-        for rgb in render_frames(spec, seed):
-            rgb = rgb[: stream.height, : stream.width]
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")):
+        # Identical bytes for identical input: one thread, and no macroblock-tree rate control
+        # (this libx264 build's mbtree gives run-to-run differences on small frames).
+        stream.options = {"crf": str(spec.crf), "preset": spec.preset, "threads": "1", "x264-params": "mbtree=0"}
+        for index, rgb in enumerate(render_frames(spec, seed)):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[: stream.height, : stream.width]), format="rgb24")
+            frame.pts, frame.time_base = index, Fraction(1, spec.fps)  # explicit clock: no guessed timestamps
+            for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
+# tests/<package>/ mirrors the source tree without __init__.py; pytest puts tests/ on sys.path, where
+# those folders would shadow the real packages (rewards, recipes) as namespace packages.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 from data_prep.embedded import embedded_videos
 from data_prep.frames import extract_frames
 from data_prep.synthetic import SynthSpec, write_corpus
+from data_prep.build import build_dataset
+from recipes.videossr.tiny_models import build_tiny_model
 
 # Small and short so the whole suite stays fast on 2 cores; still real H.264.
 TEST_SYNTH_SPEC = SynthSpec(width=160, height=120, fps=24, seconds=2.5)
@@ -29,4 +36,25 @@ def frames_dir(tmp_path_factory, synthetic_videos) -> Path:
     sources = [str(p) for p in embedded_videos()] + [str(synthetic_videos)]
     summary = extract_frames(sources, out, progress=False)
     assert summary.ok == 15, summary
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen25vl_dir(tmp_path_factory) -> Path:
+    """A tiny random Qwen2.5-VL checkpoint (real processor classes, local tokenizer). Read-only!"""
+    return build_tiny_model("qwen2_5_vl", tmp_path_factory.mktemp("tiny") / "qwen2_5_vl")
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen3vl_dir(tmp_path_factory) -> Path:
+    """A tiny random Qwen3-VL checkpoint (real processor classes, local tokenizer). Read-only!"""
+    return build_tiny_model("qwen3_vl", tmp_path_factory.mktemp("tiny") / "qwen3_vl")
+
+
+@pytest.fixture(scope="session")
+def videossr_data_dir(tmp_path_factory, frames_dir) -> Path:
+    """train.parquet (videossr30k, 12 rows) + viubench.parquet (1 row per subtype) from ``frames_dir``."""
+    out = tmp_path_factory.mktemp("data") / "data"
+    build_dataset(frames_dir, out, "videossr30k", size=12, progress=False)
+    build_dataset(frames_dir, out, "viubench", per_subtype=1, progress=False)
     return out

@@ -15,7 +15,11 @@ from data_prep.frames import extract_frames
 from data_prep.synthetic import write_corpus
 
 # (module, function): each takes (out_dir: Path, args) and returns a list of lines to report.
-STEPS: list[tuple[str, str]] = []
+STEPS: list[tuple[str, str]] = [
+    ("data_prep.commands.build", "demo_step"),  # small VideoSSR mix + VIUBench, with previews
+    ("recipes.videossr.token_counts", "demo_step"),  # prompt tokens per task with tiny Qwen-VL processors
+    ("recipes.videossr.eval.demo", "demo_step"),  # VIUBench eval of a tiny model: outputs + accounting
+]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

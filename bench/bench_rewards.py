@@ -1,0 +1,79 @@
+"""Benchmark the reward function (CPU): typical responses and 1 MB adversarial ones.
+
+Prints, per case, the best-of-N time of one ``rewards.score`` call in each parse mode, and the
+throughput on typical short answers. The 1 MB cases are the inputs that make backtracking
+regexes blow up (digit runs, tag floods, marker floods); every parser here is linear.
+
+    python bench/bench_rewards.py [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from rewards import score
+
+ONE_MB = 1_000_000
+SAMPLES = {
+    "videossr/grounding/mirror": ("12.3-20.1", "12.0-20.5"),
+    "videossr/counting/hard": ("12,1,16", "11,1,16"),
+    "videossr/jigsaw/n8": ("73125846", "73125864"),
+}
+ADVERSARIAL = {
+    "digits": "1" * ONE_MB,
+    "dashes": "1-" * (ONE_MB // 2),
+    "spaces then dash": "1" + " " * ONE_MB + "-",
+    "unclosed tag prefixes": "<answer" * (ONE_MB // 7),
+    "tag pairs": "<answer>1</answer>" * (ONE_MB // 17),
+    "markers": "answer:" * (ONE_MB // 7),
+    "unicode digits": "\uff13" * ONE_MB,
+    "valid answers": "3,1,4 " * (ONE_MB // 6),
+}
+
+
+def best_time(fn, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+
+    calls = 20_000
+    for mode in ("strict", "lenient"):
+        start = time.perf_counter()
+        for i in range(calls):
+            data_source = list(SAMPLES)[i % 3]
+            truth, answer = SAMPLES[data_source]
+            score(
+                data_source,
+                f"<answer>{answer}</answer>" if mode == "lenient" else answer,
+                truth,
+                parse_mode=mode,
+            )
+        per_call = (time.perf_counter() - start) / calls
+        print(f"typical answers, {mode:7s}: {per_call * 1e6:7.1f} us/call  ({1 / per_call:,.0f} calls/s)")
+
+    print(f"\n1 MB adversarial responses, worst task, best of {args.repeat} (ms):")
+    print(f"{'case':24s} {'strict':>8s} {'lenient':>8s}")
+    for name, response in ADVERSARIAL.items():
+        row = []
+        for mode in ("strict", "lenient"):
+            row.append(
+                max(
+                    best_time(lambda d=d, t=t, r=response, m=mode: score(d, r, t, parse_mode=m), args.repeat)
+                    for d, (t, _) in SAMPLES.items()
+                )
+            )
+        print(f"{name:24s} {row[0] * 1e3:8.2f} {row[1] * 1e3:8.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,267 @@
+"""Stage 2: frames -> verl parquet datasets (``python -m data_prep build``).
+
+Layout of ``DATA_DIR`` (one folder can hold several builds, e.g. train + VIUBench)::
+
+    <output>.parquet            the rows (train.parquet for videossr30k, viubench.parquet, ...)
+    <stem>.build.json           options, command and video list the file was built with
+    <stem>.rows.jsonl           one record per finished sample (ok row, or skipped + reason)
+    frames/<sample_id>/NNN.jpg  perturbed / shape-drawn frames only (others are referenced)
+    README.md                   dataset card covering every build in the folder
+
+Resumable like the frame stage: a sample's new frames are written to ``.partial/`` and moved into
+place with one rename, then its record is appended; a re-run redoes only unfinished samples and
+refuses to mix options. The parquet and the card are rewritten atomically at the end.
+Deterministic: same frames + options + seed -> same bytes, whatever ``--workers`` / ``--ray``.
+
+Python API::
+
+    >>> from data_prep.build import build_dataset
+    >>> summary = build_dataset("outputs/demo/frames", "outputs/demo/data", recipe="viubench",
+    ...                         per_subtype=3)                                  # doctest: +SKIP
+    >>> summary.parquet                                                         # doctest: +SKIP
+    PosixPath('outputs/demo/data/viubench.parquet')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import shlex
+import shutil
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from data_prep import schema
+from data_prep.builders.mixes import load_mix
+from data_prep.builders.plan import plan_samples
+from data_prep.builders.splits import DEFAULT_EVAL_FRACTION, split_of
+from data_prep.executors import run_unordered
+from data_prep.frames import CONFIG, load_manifest
+from data_prep.jsonl import JsonlAppender, read_records, rewrite_sorted, write_atomic
+from data_prep.tasks import get_task
+from data_prep.tasks.base import SampleSpec, SkipSample, TaskContext
+
+PARTIAL = ".partial"
+# split -> (frame tier, max_pixels, min_pixels): paper training 256*256, VIUBench 512*512.
+SPLIT_PIXELS = {
+    "train": ("train", schema.TRAIN_MAX_PIXELS, schema.TRAIN_MIN_PIXELS),
+    "eval": ("eval", schema.EVAL_MAX_PIXELS, schema.EVAL_MIN_PIXELS),
+}
+
+
+@dataclass
+class BuildSummary:
+    parquet: Path
+    card: Path
+    rows: int
+    skipped: int
+    newly_done: int
+    skip_reasons: list[str]
+
+    def __str__(self) -> str:
+        return f"{self.rows} rows, {self.skipped} skipped ({self.newly_done} built in this run) -> {self.parquet}"
+
+
+def build_dataset(
+    frames_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    recipe: str | os.PathLike = "videossr30k",
+    *,
+    size: Optional[int] = None,
+    seed: int = 0,
+    per_subtype: Optional[int] = None,
+    uniform: Optional[bool] = None,
+    eval_fraction: float = DEFAULT_EVAL_FRACTION,
+    workers: int = 1,
+    ray_address: Optional[str] = None,
+    progress: bool = True,
+    command: Optional[str] = None,
+) -> BuildSummary:
+    """Build one mix (a built-in recipe name or a mix YAML path) into ``out_dir``.
+
+    ``size`` caps a disjoint (training) mix, ``per_subtype`` sets every entry of a per-entry mix
+    (VIUBench); ``uniform`` None keeps the mix's setting. Returns where the parquet and card are.
+    """
+    mix = load_mix(recipe)
+    frames = Path(frames_dir).expanduser().resolve()
+    out = Path(out_dir).expanduser().resolve()
+    records = {r["video_id"]: r for r in load_manifest(frames)}
+    _check_out_dir(out, frames, records.values())
+    tier, max_pixels, min_pixels = SPLIT_PIXELS[mix.split]
+    pool = sorted(
+        v for v, r in records.items() if split_of(v, eval_fraction) == mix.split and tier in r["tiers"]
+    )
+    specs = plan_samples(mix, pool, seed, size=size, per_subtype=per_subtype, uniform=uniform)
+
+    stem = Path(mix.output).stem
+    out.mkdir(parents=True, exist_ok=True)
+    config = {
+        "mix": dataclasses.asdict(mix) | {"source": os.path.basename(mix.source)},
+        "frames_dir": str(frames),
+        "seed": seed,
+        "size": size,
+        "per_subtype": per_subtype,
+        "uniform": mix.uniform if uniform is None else bool(uniform),
+        "eval_fraction": eval_fraction,
+        "tier": tier,
+        "max_pixels": max_pixels,
+        "min_pixels": min_pixels,
+        "videos_sha256": hashlib.sha256("\n".join(pool).encode()).hexdigest(),
+        "num_videos": len(pool),
+    }
+    _check_config(out / f"{stem}.build.json", config, command or _default_command(recipe))
+    shutil.rmtree(out / PARTIAL, ignore_errors=True)
+
+    ctx = TaskContext(
+        frames,
+        out,
+        {},
+        tier=tier,
+        max_pixels=max_pixels,
+        min_pixels=min_pixels,
+        options=mix.options,
+        jpeg_quality=_frames_jpeg_quality(frames),
+    )
+    rows_path = out / f"{stem}.rows.jsonl"
+    done = {r["sample_id"]: r for r in read_records(rows_path)}
+    todo = [(s, _records_for(s, records)) for s in specs if s.sample_id not in done]
+    job = functools.partial(build_one, ctx=ctx)
+    bar = tqdm(
+        total=len(todo), unit="sample", desc=f"build {mix.name}", disable=not progress, file=sys.stderr
+    )
+    with JsonlAppender(rows_path) as appender:
+        for record in run_unordered(job, todo, workers=workers, ray_address=ray_address):
+            appender.append(record)
+            done[record["sample_id"]] = record
+            bar.update(1)
+            if record["status"] != "ok":
+                bar.write(f"skipped {record['sample_id']} ({record['video_id']}): {record['reason']}")
+    bar.close()
+    rewrite_sorted(rows_path, done.values(), key="sample_id")
+    shutil.rmtree(out / PARTIAL, ignore_errors=True)
+
+    ordered = [done[s.sample_id] for s in specs]
+    rows = [canonical_row(r["row"]) for r in ordered if r["status"] == "ok"]
+    for i, row in enumerate(rows):
+        row["extra_info"]["index"] = i
+    parquet = out / mix.output
+    write_parquet(rows, parquet)
+    from data_prep.card import write_card  # late import: the card reads the files written above
+
+    card = write_card(out)
+    skipped = [f"{r['sample_id']}: {r['reason']}" for r in ordered if r["status"] != "ok"]
+    return BuildSummary(parquet, card, len(rows), len(skipped), len(todo), skipped)
+
+
+def build_one(item: tuple[SampleSpec, dict[str, Any]], ctx: TaskContext) -> dict[str, Any]:
+    """Build one sample; returns its record (ok + row, or skipped + reason). Never raises."""
+    spec, records = item
+    staging = ctx.out_dir / PARTIAL / f"{spec.sample_id}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+    local = dataclasses.replace(ctx, records=records, staging_dir=staging)
+    base = {
+        "sample_id": spec.sample_id,
+        "video_id": spec.video_id,
+        "task": spec.task,
+        "subtype": spec.subtype,
+    }
+    try:
+        row = get_task(spec.task).make_sample(spec, local)
+        new_frames = staging / spec.sample_id
+        final = ctx.out_dir / "frames" / spec.sample_id
+        if final.exists():  # left by a run killed between the rename and its record
+            shutil.rmtree(final)
+        if new_frames.exists():
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(new_frames, final)
+        return base | {"status": "ok", "reason": "", "row": row}
+    except SkipSample as exc:
+        return base | {"status": "skipped", "reason": str(exc), "row": None}
+    except Exception as exc:  # one broken video must never stop the build
+        return base | {
+            "status": "skipped",
+            "reason": f"unexpected error: {type(exc).__name__}: {exc}",
+            "row": None,
+        }
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def canonical_row(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with its keys in schema order (fresh and resumed rows must give the same parquet schema)."""
+    return {
+        "data_source": row["data_source"],
+        "prompt": [{"role": m["role"], "content": m["content"]} for m in row["prompt"]],
+        "videos": [
+            {k: v[k] for k in ("video", "sample_fps", "max_pixels", "min_pixels")} for v in row["videos"]
+        ],
+        "ability": row["ability"],
+        "reward_model": {
+            "style": row["reward_model"]["style"],
+            "ground_truth": row["reward_model"]["ground_truth"],
+        },
+        "extra_info": {k: row["extra_info"][k] for k in schema.EXTRA_INFO_KEYS},
+    }
+
+
+def write_parquet(rows: list[dict[str, Any]], path: Path) -> None:
+    """Atomic parquet write (temp file + rename); an empty build still gets a valid file."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    table = (
+        pa.Table.from_pylist(rows)
+        if rows
+        else pa.table({k: pa.array([], pa.string()) for k in schema.ROW_KEYS})
+    )
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+
+
+def read_rows(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """Rows of a built parquet as Python dicts (``extra_info.meta`` still a JSON string)."""
+    return pq.read_table(path).to_pylist()
+
+
+def _frames_jpeg_quality(frames: Path) -> int:
+    config = frames / CONFIG
+    return int(json.loads(config.read_text()).get("jpeg_quality", 90)) if config.exists() else 90
+
+
+def _records_for(spec: SampleSpec, records: dict[str, dict]) -> dict[str, dict]:
+    ids = [spec.video_id] + ([spec.partner_video_id] if spec.partner_video_id else [])
+    return {v: records[v] for v in ids}
+
+
+def _check_out_dir(out: Path, frames: Path, records) -> None:
+    if out == frames or frames in out.parents:
+        raise ValueError(f"--out {out} is inside the frames folder {frames}; choose another folder")
+    sources = {Path(r["source_path"]).parent for r in records}
+    for folder in sources:
+        if out == folder or folder in out.parents:
+            raise ValueError(f"--out {out} is inside the source video folder {folder}; choose another folder")
+
+
+def _check_config(path: Path, config: dict[str, Any], command: str) -> None:
+    if path.exists():
+        existing = json.loads(path.read_text())
+        if existing.get("config") != json.loads(json.dumps(config)):
+            raise ValueError(
+                f"{path.parent} already holds a {path.stem.split('.')[0]} build with other options or another "
+                f"video list (see {path.name}); re-run with the same options or choose a new --out"
+            )
+        return
+    write_atomic(
+        path, (json.dumps({"config": config, "command": command}, indent=2, sort_keys=True) + "\n").encode()
+    )
+
+
+def _default_command(recipe) -> str:
+    return "build_dataset(recipe=%s)" % shlex.quote(str(recipe))

@@ -1,0 +1,1 @@
+"""Dataset builders: mixes (what to build), splits (which videos), plans (which sample where)."""

@@ -1,0 +1,158 @@
+"""Mix files: a small YAML that says which samples a build contains (no code edit needed).
+
+Example (``data_prep/mixes/example.yaml``)::
+
+    name: my_mix              # output file: <name>.parquet unless `output` is given
+    split: train              # train: training videos, "train" frame tier, 256*256 pixels
+                              # eval: VIUBench videos, "eval" tier, 512*512 pixels
+    videos: disjoint          # disjoint: one sample per video, no video used twice (training)
+                              # per_entry: videos distinct within an entry, reused across entries
+    uniform: false            # true: uniform answer distributions (see the task modules)
+    entries:                  # count = proportions for `disjoint` mixes (scaled to the videos
+      - {task: grounding, subtype: mirror, count: 100}      # available and to --size),
+      - {task: counting, difficulty: hard, count: 50}       # exact numbers for `per_entry` mixes
+      - {task: jigsaw, subtype: n8, count: 50}              # (or --per-subtype for each)
+
+``subtype`` or ``difficulty`` names the variant (counting: easy/hard; jigsaw: easy=n6, hard=n8;
+grounding: the perturbation).
+
+Generator parameters (defaults: the paper's; every one documented in its task module) may be
+overridden per mix, and are recorded in the build's options and dataset card::
+
+    options:
+      grounding: {segment_length: [8, 16], perturbation_args: {noise: {sigma: [35, 70]}, slow: {factor: 2}}}
+      counting: {levels: {easy: [3, 3], hard: [4, 4]}, size: [0.2, 0.4], central: 0.7, min_frame_gap: 9}
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+
+from data_prep.builders.splits import SPLITS
+from data_prep.tasks import get_task
+
+MIX_DIR = Path(__file__).resolve().parent.parent / "mixes"
+VIDEO_MODES = ("disjoint", "per_entry")
+# Parameters a mix may override, by task (read by the task modules from ``TaskContext.options``).
+TASK_OPTIONS = {
+    "grounding": {"segment_length", "perturbation_args"},
+    "counting": {"levels", "size", "central", "min_frame_gap"},
+    "jigsaw": set(),
+}
+
+
+@dataclass(frozen=True)
+class MixEntry:
+    task: str
+    subtype: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Mix:
+    name: str
+    split: str
+    videos: str
+    entries: tuple[MixEntry, ...]
+    output: str
+    uniform: bool = False
+    size: Optional[int] = None  # default cap on the total (disjoint mixes)
+    source: str = ""  # file it was read from
+    options: dict[str, Any] = field(default_factory=dict)  # generator parameters, by task (see below)
+
+
+def builtin_mixes() -> list[str]:
+    """Names of the mixes shipped in ``data_prep/mixes``.
+
+    >>> "videossr30k" in builtin_mixes() and "viubench" in builtin_mixes()
+    True
+    """
+    return sorted(p.stem for p in MIX_DIR.glob("*.yaml"))
+
+
+def load_mix(name_or_path: str | os.PathLike) -> Mix:
+    """A built-in mix by name (``videossr30k``, ``viubench``, ``example``) or a YAML file path."""
+    path = Path(name_or_path)
+    if not path.suffix and not path.exists():
+        path = MIX_DIR / f"{name_or_path}.yaml"
+        if not path.exists():
+            raise ValueError(
+                f"unknown recipe {name_or_path!r}; built-in: {builtin_mixes()} (or pass a YAML path)"
+            )
+    if not path.exists():
+        raise FileNotFoundError(f"mix file {path} not found")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML ({exc})") from None
+    return parse_mix(data, source=str(path))
+
+
+def parse_mix(data: Any, source: str = "<mix>") -> Mix:
+    """Validate a mix mapping; every error names the file and the entry."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{source}: a mix is a mapping with name, split, entries")
+    known = {"name", "split", "videos", "uniform", "size", "entries", "output", "description", "options"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{source}: unknown keys {unknown} (known: {sorted(known)})")
+    name = str(data.get("name") or Path(source).stem)
+    split = data.get("split", "train")
+    if split not in SPLITS:
+        raise ValueError(f"{source}: split must be one of {SPLITS}, got {split!r}")
+    videos = data.get("videos", "disjoint")
+    if videos not in VIDEO_MODES:
+        raise ValueError(f"{source}: videos must be one of {VIDEO_MODES}, got {videos!r}")
+    entries = []
+    for i, item in enumerate(data.get("entries") or []):
+        where = f"{source}: entries[{i}]"
+        if not isinstance(item, dict) or "task" not in item:
+            raise ValueError(f"{where}: needs at least task and count")
+        task = get_task(item["task"])
+        subtype = item.get("subtype")
+        if subtype is None and "difficulty" in item:
+            matches = [s for s, level in task.SUBTYPES.items() if level == item["difficulty"]]
+            if len(matches) != 1:
+                raise ValueError(
+                    f"{where}: difficulty {item['difficulty']!r} does not name one {item['task']} subtype"
+                )
+            subtype = matches[0]
+        subtype = str(subtype or task.DEFAULT_SUBTYPE)
+        if subtype not in task.SUBTYPES and not (item["task"] == "jigsaw" and subtype.startswith("n")):
+            raise ValueError(
+                f"{where}: unknown {item['task']} subtype {subtype!r}; known: {sorted(task.SUBTYPES)}"
+            )
+        count = item.get("count")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise ValueError(f"{where}: count must be a non-negative integer, got {count!r}")
+        entries.append(MixEntry(item["task"], subtype, count))
+    if not entries:
+        raise ValueError(f"{source}: no entries")
+    if len({(e.task, e.subtype) for e in entries}) != len(entries):
+        raise ValueError(f"{source}: an entry (task, subtype) appears twice; merge the counts")
+    options = data.get("options") or {}
+    if not isinstance(options, dict) or set(options) - set(TASK_OPTIONS):
+        raise ValueError(f"{source}: options must map task names {sorted(TASK_OPTIONS)} to parameters")
+    for task, params in options.items():
+        unknown = sorted(set(params or {}) - TASK_OPTIONS[task])
+        if unknown:
+            raise ValueError(
+                f"{source}: options.{task}: unknown {unknown} (known: {sorted(TASK_OPTIONS[task])})"
+            )
+    size = data.get("size")
+    return Mix(
+        name=name,
+        split=split,
+        videos=videos,
+        entries=tuple(entries),
+        output=str(data.get("output") or f"{name}.parquet"),
+        uniform=bool(data.get("uniform", False)),
+        size=int(size) if size is not None else None,
+        source=source,
+        options=options,
+    )

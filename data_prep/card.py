@@ -1,0 +1,218 @@
+"""The dataset card: ``DATA_DIR/README.md`` in Hugging Face style, covering every build in the folder.
+
+For each ``<stem>.build.json`` next to its parquet: the exact command and options, counts per
+subtype, answer statistics, and the answer priors (``rewards.priors.answer_priors``): per subtype
+the expected score of a random guess next to the best constant answer, for whichever generator
+mode (paper or uniform) built it. A policy that scores no better than the best constant has
+learned the prior, not the video.
+
+>>> from data_prep.card import write_card
+>>> write_card("outputs/demo/data")        # doctest: +SKIP
+PosixPath('outputs/demo/data/README.md')
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from data_prep.jsonl import read_records, write_atomic
+
+
+def write_card(data_dir: str | os.PathLike) -> Path:
+    """(Re)write ``README.md`` from the builds found in ``data_dir``; returns its path."""
+    data_dir = Path(data_dir)
+    builds = []
+    for cfg_path in sorted(data_dir.glob("*.build.json")):
+        info = json.loads(cfg_path.read_text())
+        parquet = data_dir / info["config"]["mix"]["output"]
+        if parquet.exists():
+            builds.append((cfg_path.name.removesuffix(".build.json"), info, parquet))
+    text = render_card(data_dir, builds)
+    path = data_dir / "README.md"
+    write_atomic(path, text.encode("utf-8"))
+    return path
+
+
+def render_card(data_dir: Path, builds: list[tuple[str, dict, Path]]) -> str:
+    front = [
+        "---",
+        "pretty_name: VideoSSR pretext-task data",
+        "license: other",
+        "task_categories:",
+        "- video-text-to-text",
+        "tags:",
+        "- videossr",
+        "- self-supervised",
+        "- reinforcement-learning",
+        "- verl",
+        "configs:",
+    ]
+    for stem, info, parquet in builds:
+        front += [
+            f"- config_name: {stem}",
+            "  data_files:",
+            f"  - split: {info['config']['mix']['split']}",
+            f"    path: {parquet.name}",
+        ]
+    body = [
+        "---",
+        "",
+        "# VideoSSR pretext-task data",
+        "",
+        "Self-supervised, verifiable video questions (Anomaly Grounding, Object Counting, Temporal "
+        "Jigsaw; VideoSSR, arXiv 2511.06281) in verl's parquet layout: `data_source` = "
+        "`videossr/<task>/<subtype>` (one validation metric per subtype), `prompt` (system + user "
+        "with one `<video>` tag per entry of `videos`), `videos` (frame lists with `sample_fps`, "
+        "`max_pixels`, `min_pixels`), `reward_model.ground_truth`, `extra_info` (task, subtype, "
+        "difficulty, video id, seed, `meta` JSON with the facts that verify the answer).",
+        "",
+        "Frames that a task changed (perturbed or shape-drawn) live under `frames/<sample_id>/`; "
+        "all other frames are referenced in the frames folder the build read, so keep both. "
+        "Timestamps: answers in seconds use each video's `sample_fps` from the frames manifest "
+        "(the frame stage's `--fps-mode`: `paper` = 48 / full duration, as the reference data).",
+        "",
+    ]
+    for stem, info, parquet in builds:
+        body += _build_section(data_dir, stem, info, parquet)
+    return "\n".join(front + body) + "\n"
+
+
+def _build_section(data_dir: Path, stem: str, info: dict, parquet: Path) -> list[str]:
+    cfg = info["config"]
+    rows = pq.read_table(parquet).to_pylist()
+    skipped = [r for r in read_records(data_dir / f"{stem}.rows.jsonl", repair=False) if r["status"] != "ok"]
+    mix = cfg["mix"]
+    lines = [
+        f"## `{parquet.name}` ({mix['name']}, {mix['split']} split)",
+        "",
+        "Built with:",
+        "",
+        "```",
+        info.get("command", ""),
+        "```",
+        "",
+        "| option | value |",
+        "|---|---|",
+    ]
+    for key in (
+        "seed",
+        "size",
+        "per_subtype",
+        "uniform",
+        "eval_fraction",
+        "tier",
+        "max_pixels",
+        "min_pixels",
+        "num_videos",
+        "frames_dir",
+    ):
+        lines.append(f"| {key} | `{cfg[key]}` |")
+    lines.append(f"| mix file | `{mix['source']}` (videos: `{mix['videos']}`) |")
+    if mix.get("options"):
+        lines.append(f"| generator options | `{json.dumps(mix['options'], sort_keys=True)}` |")
+    mode = "uniform answers (--uniform)" if cfg["uniform"] else "the paper's generators (reproduction)"
+    lines += [
+        "",
+        f"Answer generator: {mode}. Videos: a hash of the video id puts a fraction "
+        f"{cfg['eval_fraction']} of the videos in the eval split (VIUBench) and the rest in the train "
+        "split, so builds with the same fraction never share a video.",
+        "",
+    ]
+    if mix["videos"] == "per_entry":
+        lines += [
+            "Within a subtype each question uses a different video while enough eval videos exist "
+            "(then videos repeat with fresh seeds); one eval video may serve several subtypes.",
+            "",
+        ]
+    lines += [
+        "### Counts and answers",
+        "",
+        "| data_source | rows | videos | answer statistics |",
+        "|---|---|---|---|",
+    ]
+    by_source: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_source[row["data_source"]].append(row)
+    for source in sorted(by_source):
+        group = by_source[source]
+        videos = len({r["extra_info"]["video_id"] for r in group})
+        lines.append(f"| `{source}` | {len(group)} | {videos} | {answer_statistics(group)} |")
+    lines += [
+        "",
+        f"Skipped samples: {len(skipped)}"
+        + "".join(f"\n- {r['sample_id']}: {r['reason']}" for r in skipped[:20]),
+        "",
+    ]
+    lines += _priors_section(rows)
+    return lines
+
+
+def answer_statistics(rows: list[dict[str, Any]]) -> str:
+    """One short line describing the answers of one subtype.
+
+    >>> answer_statistics([{"extra_info": {"task": "jigsaw", "answer": "123"}}])
+    'identity order 1/1; most common answer `123` (1x)'
+    """
+    task = rows[0]["extra_info"]["task"]
+    answers = [r["extra_info"]["answer"] for r in rows]
+    common, times = Counter(answers).most_common(1)[0]
+    tail = f"most common answer `{common}` ({times}x)"
+    if task == "counting":
+        counts = np.array([[int(x) for x in a.split(",")] for a in answers])
+        return f"per-type count mean {counts.mean():.2f}, range {counts.min()}-{counts.max()}; {tail}"
+    if task == "grounding":
+        spans = [json.loads(r["extra_info"]["meta"]) for r in rows]
+        starts = np.array([m["start_frame"] for m in spans])
+        lengths = np.array([m["end_frame"] - m["start_frame"] for m in spans])
+        return (
+            f"start frame mean {starts.mean():.1f} (range {starts.min()}-{starts.max()}), "
+            f"length mean {lengths.mean():.1f} frames (range {lengths.min()}-{lengths.max()})"
+        )
+    if task == "jigsaw":
+        identity = sum(a == "".join(str(k + 1) for k in range(len(a))) for a in answers)
+        return f"identity order {identity}/{len(answers)}; {tail}"
+    return tail
+
+
+def _priors_section(rows: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "### Answer priors",
+        "",
+        "Expected score of a uniformly random guess versus the best single constant answer "
+        "(measured on this file's answers with the training reward; `acc` = the VIUBench metric).",
+        "",
+    ]
+    try:
+        from rewards.priors import answer_priors
+    except ImportError as exc:  # the rewards package is optional for building data
+        return lines + [f"Not computed: `rewards.priors` is not importable ({exc}).", ""]
+    priors = answer_priors(rows)
+    lines += [
+        "| data_source | n | random guess acc | random guess score | best constant (score) | its acc | its score "
+        "| best constant (acc) | its acc |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for source in sorted(priors):
+        p = priors[source]
+        lines.append(
+            f"| `{source}` | {p['n']} | {_pick(p, 'random_acc', 'random_guess_acc'):.3f} | "
+            f"{_pick(p, 'random_score', 'random_guess_score'):.3f} | `{p['best_constant']}` | "
+            f"{p['best_constant_acc']:.3f} | {p['best_constant_score']:.3f} | "
+            f"`{p.get('best_acc_constant', p['best_constant'])}` | "
+            f"{p.get('best_acc_constant_acc', p['best_constant_acc']):.3f} |"
+        )
+    return lines + [""]
+
+
+def _pick(figures: dict, *names: str) -> float:
+    for name in names:
+        if name in figures:
+            return float(figures[name])
+    raise KeyError(f"answer_priors gave none of {names}")

@@ -1,0 +1,69 @@
+"""Spatial perturbations: the geometry of the frame changes, never its size.
+
+Every output keeps the video's frame size (one video = one size for the Qwen-VL processor):
+zoom in crops the centre and resizes it back, zoom out shrinks the frame onto black, and the
+quarter turns (not in the paper; the reference code has them) fit the rotated frame onto a black
+canvas of the original size instead of changing the frame size mid-video.
+
+>>> import numpy as np
+>>> from PIL import Image
+>>> seg = Segment(start=0, length=1, num_frames=4, load=lambda k: Image.new("RGB", (8, 4)))
+>>> rotate_90(seg, np.random.default_rng(0))[0].size
+(8, 4)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from data_prep.perturbations.base import Segment, each_frame
+
+
+def zoom_in(segment: Segment, rng: np.random.Generator, scale: tuple[float, float] = (1.3, 1.5)) -> list:
+    """Centre crop of 1/scale of each side (scale ~ U(1.3, 1.5)), resized back."""
+    z = float(rng.uniform(*scale))
+
+    def crop(im: Image.Image) -> Image.Image:
+        w, h = im.size
+        cw, ch = w / z, h / z
+        box = ((w - cw) / 2, (h - ch) / 2, (w + cw) / 2, (h + ch) / 2)
+        return im.resize((w, h), Image.BICUBIC, box=box)
+
+    return each_frame(segment, crop)
+
+
+def zoom_out(segment: Segment, rng: np.random.Generator, scale: tuple[float, float] = (1.2, 1.4)) -> list:
+    """Frame shrunk by scale ~ U(1.2, 1.4) and centred on black."""
+    z = float(rng.uniform(*scale))
+    return each_frame(segment, lambda im: _fit_on_black(im, im.size, 1.0 / z))
+
+
+def rotate_180(segment: Segment, rng: np.random.Generator) -> list:
+    """Upside down."""
+    return each_frame(segment, lambda im: im.transpose(Image.Transpose.ROTATE_180))
+
+
+def mirror(segment: Segment, rng: np.random.Generator) -> list:
+    """Horizontal flip."""
+    return each_frame(segment, lambda im: im.transpose(Image.Transpose.FLIP_LEFT_RIGHT))
+
+
+def rotate_90(segment: Segment, rng: np.random.Generator) -> list:
+    """Quarter turn counter-clockwise, letterboxed into the original frame size."""
+    return each_frame(segment, lambda im: _fit_on_black(im.transpose(Image.Transpose.ROTATE_90), im.size))
+
+
+def rotate_270(segment: Segment, rng: np.random.Generator) -> list:
+    """Quarter turn clockwise, letterboxed into the original frame size."""
+    return each_frame(segment, lambda im: _fit_on_black(im.transpose(Image.Transpose.ROTATE_270), im.size))
+
+
+def _fit_on_black(im: Image.Image, size: tuple[int, int], extra: float = 1.0) -> Image.Image:
+    """``im`` scaled to fit ``size`` (times ``extra``), centred on a black canvas of ``size``."""
+    w, h = size
+    fit = min(w / im.width, h / im.height) * extra
+    nw, nh = max(1, round(im.width * fit)), max(1, round(im.height * fit))
+    canvas = Image.new("RGB", size)
+    canvas.paste(im.resize((nw, nh), Image.BICUBIC), ((w - nw) // 2, (h - nh) // 2))
+    return canvas

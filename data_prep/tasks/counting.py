@@ -1,0 +1,204 @@
+"""Object Counting: shapes drawn on some frames; the answer is "circles,squares,triangles".
+
+Paper generator (default; the options below override each number):
+
+* each shape type gets 1..F frames (``rng`` uniform), frames of one type more than 8 apart, one
+  shape type per frame; each such frame holds 1..K instances of that type;
+  easy F=K=3 (per-type count 1..9), hard F=K=4 (1..16);
+* per instance: size 0.2..0.4 x min(H, W), colour channels 50..255, rotation 0..360 degrees,
+  centre inside the central 70% of the frame, centres at least one size (the larger) apart.
+
+Added guarantee: every shape lies fully inside the frame (the centre range is also limited by the
+shape's circumradius), so what is counted is visible. A frame that cannot host its shapes after
+many draws (an extremely narrow video) skips the sample with a recorded reason.
+
+Uniform mode (``spec.uniform``): each type's count c ~ U{1..F*K}, then the number of frames is
+drawn uniformly among those that can hold c (1..K each) and c is split over them at random, so
+every count is equally likely and the constant answer scores exactly like a random guess on
+exact match. (The paper's counts peak at 3: "3,3,3" gets ~20% exact match on easy.)
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import numpy as np
+
+from data_prep.tasks.base import SampleSpec, SkipSample, TaskContext, make_row, rng_for
+from data_prep.tasks.shapes import SHAPES, Shape, circumradius, draw
+
+SUBTYPES = {"easy": "easy", "hard": "hard"}
+DEFAULT_SUBTYPE = "easy"
+# subtype -> (max frames per shape type F, max instances per frame K)
+LEVELS = {"easy": (3, 3), "hard": (4, 4)}
+SIZE = (0.2, 0.4)  # fraction of min(H, W)
+CENTRAL = 0.7  # centres inside the central 70% of each side
+MIN_FRAME_GAP = 9  # frames of the same type are more than 8 apart
+COLOR = (50, 255)
+
+PROMPT = (
+    "Count the number of circles, squares, and triangles that appear in this video. Be aware that "
+    "the shapes can appear in any color and at any angle of rotation. They may be present on one or "
+    "multiple frames, and any given frame can contain more than one shape. Provide the answer as "
+    "three comma-separated numbers in the format: circles,squares,triangles. For example, if you "
+    "see 3 circles, 1 square, and 4 triangles, your answer should be '3,1,4'."
+)
+
+
+def instances_per_frame(
+    rng: np.random.Generator, max_frames: int, max_per_frame: int, uniform: bool
+) -> list[int]:
+    """Instances on each frame of one shape type.
+
+    >>> parts = instances_per_frame(np.random.default_rng(1), 3, 3, uniform=True)
+    >>> 1 <= len(parts) <= 3 and all(1 <= p <= 3 for p in parts)
+    True
+    """
+    if not uniform:
+        n = int(rng.integers(1, max_frames + 1))
+        return [int(x) for x in rng.integers(1, max_per_frame + 1, size=n)]
+    total = int(rng.integers(1, max_frames * max_per_frame + 1))
+    feasible = [n for n in range(1, max_frames + 1) if n <= total <= n * max_per_frame]
+    n = int(rng.choice(feasible))
+    return _uniform_composition(rng, total, n, max_per_frame)
+
+
+def _uniform_composition(rng: np.random.Generator, total: int, parts: int, high: int) -> list[int]:
+    """A uniformly random way to write ``total`` as ``parts`` ordered numbers in 1..high.
+
+    Part by part, each value is drawn with weight = number of ways to finish the rest.
+    """
+
+    @functools.lru_cache(maxsize=None)
+    def ways(t: int, n: int) -> int:
+        if n == 0:
+            return int(t == 0)
+        return sum(ways(t - v, n - 1) for v in range(1, high + 1) if v <= t)
+
+    out = []
+    for left in range(parts, 0, -1):
+        values = [v for v in range(1, high + 1) if ways(total - v, left - 1)]
+        weights = np.array([ways(total - v, left - 1) for v in values], dtype=float)
+        v = int(rng.choice(values, p=weights / weights.sum()))
+        out.append(v)
+        total -= v
+    return out
+
+
+def pick_frames(
+    rng: np.random.Generator, num_frames: int, needed: list[int], gap: int = MIN_FRAME_GAP
+) -> list[list[int]]:
+    """Disjoint frame sets, one per type; within a set frames are at least ``gap`` apart.
+
+    Frames are drawn one at a time, uniformly among those still allowed (unused, and ``gap`` away
+    from the frames of the same type); a dead end restarts the draw.
+
+    >>> sets = pick_frames(np.random.default_rng(0), 48, [4, 4, 4])
+    >>> all(b - a >= 9 for s in sets for a, b in zip(s, s[1:]))
+    True
+    """
+    for _ in range(1000):
+        used: set[int] = set()
+        chosen = []
+        for n in needed:
+            pick: list[int] = []
+            for _ in range(n):
+                allowed = [
+                    k for k in range(num_frames) if k not in used and all(abs(k - p) >= gap for p in pick)
+                ]
+                if not allowed:
+                    break
+                pick.append(int(rng.choice(allowed)))
+                used.add(pick[-1])
+            if len(pick) != n:
+                break
+            chosen.append(sorted(pick))
+        else:
+            return chosen
+    raise SkipSample(f"cannot place {needed} frames {gap} apart in {num_frames} frames")
+
+
+def place_shapes(
+    rng: np.random.Generator,
+    kind: str,
+    count: int,
+    width: int,
+    height: int,
+    size: tuple[float, float] = SIZE,
+    central: float = CENTRAL,
+) -> list[Shape]:
+    """``count`` shapes of one kind, fully inside the frame and at least one size apart."""
+    base = min(width, height)
+    margin = (1 - central) / 2
+    for _ in range(200):
+        shapes: list[Shape] = []
+        for _ in range(count):
+            for _ in range(200):
+                s = float(rng.uniform(*size)) * base
+                r = circumradius(kind, s)
+                x_lo, x_hi = max(margin * width, r), min((1 - margin) * width, width - r)
+                y_lo, y_hi = max(margin * height, r), min((1 - margin) * height, height - r)
+                if x_lo > x_hi or y_lo > y_hi:
+                    continue
+                cx, cy = float(rng.uniform(x_lo, x_hi)), float(rng.uniform(y_lo, y_hi))
+                if all(math.hypot(cx - o.cx, cy - o.cy) >= max(s, o.size) for o in shapes):
+                    color = tuple(int(c) for c in rng.integers(COLOR[0], COLOR[1] + 1, size=3))
+                    shapes.append(Shape(kind, cx, cy, s, float(rng.uniform(0, 360)), color))
+                    break
+            else:
+                break  # this layout is stuck: start the frame over
+        if len(shapes) == count:
+            return shapes
+    raise SkipSample(f"a {width}x{height} frame cannot hold {count} {kind}s under the placement rules")
+
+
+def make_sample(spec: SampleSpec, ctx: TaskContext) -> dict[str, Any]:
+    """One counting row: ``spec.subtype`` is the level (easy / hard)."""
+    if spec.subtype not in LEVELS:
+        raise ValueError(f"unknown counting level {spec.subtype!r}; known: {sorted(LEVELS)}")
+    opts = ctx.options.get("counting", {})
+    max_frames, max_per_frame = opts.get("levels", LEVELS)[spec.subtype]
+    rng = rng_for(spec)
+    n = int(ctx.records[spec.video_id]["num_frames"])
+    per_type = [instances_per_frame(rng, max_frames, max_per_frame, spec.uniform) for _ in SHAPES]
+    frames = pick_frames(rng, n, [len(p) for p in per_type], opts.get("min_frame_gap", MIN_FRAME_GAP))
+
+    paths = list(ctx.paths(spec.video_id))
+    shown = list(range(n))
+    drawn: dict[str, list[dict]] = {}
+    writer = ctx.writer(spec)
+    for kind, frame_ids, counts in zip(SHAPES, frames, per_type):
+        for k, count in zip(frame_ids, counts):
+            image = ctx.load(spec.video_id, k)
+            shapes = place_shapes(
+                rng,
+                kind,
+                count,
+                image.width,
+                image.height,
+                tuple(opts.get("size", SIZE)),
+                opts.get("central", CENTRAL),
+            )
+            paths[k], shown[k] = writer.save(k, draw(image, shapes)), -1
+            drawn[str(k)] = [s.as_dict() for s in shapes]
+    counts = [sum(c) for c in per_type]
+    answer = ",".join(str(c) for c in counts)
+    meta = {
+        "counts": counts,
+        "shapes": drawn,
+        "shown": shown,
+        "uniform": spec.uniform,
+        "max_frames": max_frames,
+        "max_per_frame": max_per_frame,
+    }
+    return make_row(
+        spec,
+        ctx,
+        difficulty=SUBTYPES[spec.subtype],
+        user_text=f"<video>\n{PROMPT}",
+        videos=[paths],
+        answer=answer,
+        meta=meta,
+    )

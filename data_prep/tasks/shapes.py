@@ -1,0 +1,65 @@
+"""Geometry and drawing of the Object Counting shapes: filled circles, squares, triangles.
+
+``size`` is the shape's width before rotation: a circle's diameter, a square's side, an
+equilateral triangle's side. ``circumradius(shape, size)`` bounds the shape at any rotation, which
+is what the placement rules use to keep every shape fully inside the frame.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from PIL import Image, ImageDraw
+
+SHAPES = ("circle", "square", "triangle")  # answer order: circles,squares,triangles
+_CIRCUMRADIUS = {"circle": 0.5, "square": 1 / math.sqrt(2), "triangle": 1 / math.sqrt(3)}
+
+
+@dataclass(frozen=True)
+class Shape:
+    kind: str
+    cx: float
+    cy: float
+    size: float
+    angle: float  # degrees, counter-clockwise
+    color: tuple[int, int, int]
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["color"] = list(self.color)
+        return d
+
+
+def circumradius(kind: str, size: float) -> float:
+    """Radius of the circle that contains the shape at every rotation.
+
+    >>> round(circumradius("square", 10), 3)
+    7.071
+    """
+    return _CIRCUMRADIUS[kind] * size
+
+
+def vertices(shape: Shape) -> list[tuple[float, float]]:
+    """Polygon corners of a square or triangle (image coordinates, y down)."""
+    r = circumradius(shape.kind, shape.size)
+    corners = 4 if shape.kind == "square" else 3
+    first = 45.0 if shape.kind == "square" else 90.0  # axis-aligned square, apex-up triangle at 0 deg
+    pts = []
+    for i in range(corners):
+        a = math.radians(first + shape.angle + i * 360.0 / corners)
+        pts.append((shape.cx + r * math.cos(a), shape.cy - r * math.sin(a)))
+    return pts
+
+
+def draw(image: Image.Image, shapes: list[Shape]) -> Image.Image:
+    """A copy of ``image`` with ``shapes`` painted in order (later ones on top)."""
+    out = image.convert("RGB").copy()
+    pen = ImageDraw.Draw(out)
+    for s in shapes:
+        if s.kind == "circle":
+            r = s.size / 2
+            pen.ellipse((s.cx - r, s.cy - r, s.cx + r, s.cy + r), fill=tuple(s.color))
+        else:
+            pen.polygon(vertices(s), fill=tuple(s.color))
+    return out

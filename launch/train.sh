@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Train VideoSSR with verl 0.9.1 (GRPO, FSDP + vLLM) on one node -- or, with RAY_ADDRESS set, on the
+# Ray cluster that launch/slurm/train.sbatch started.
+#
+#   MODEL_PATH=Qwen/Qwen3-VL-8B-Instruct DATA_DIR=outputs/data/videossr30k bash launch/train.sh [hydra overrides...]
+#   DRY_RUN=1 MODEL_PATH=... DATA_DIR=... bash launch/train.sh     # check everything, print the config, exit
+#
+# Environment (all optional except where the default does not exist on your machine):
+#   CONFIG_NAME   videossr_qwen3vl_8b   a config in recipes/videossr/config (videossr_qwen25vl_7b, videossr_small)
+#   MODEL_PATH    (the config's)        local HF folder or a hub id (hub ids are downloaded by verl)
+#   DATA_DIR      outputs/data          folder of `python -m data_prep build` outputs
+#   TRAIN_FILES   $DATA_DIR/train.parquet      VAL_FILES  $DATA_DIR/viubench.parquet
+#   N_GPUS        (the config's)        GPUs per node      NNODES  1 (train.sbatch sets it)
+#   RUN_DIR       outputs/runs/$CONFIG_NAME   logs, resolved configs and checkpoints; re-run = resume
+#   MIN_FREE_GB   200                   free disk required under RUN_DIR (an 8B checkpoint is ~100 GB)
+#   PYTHON        python                interpreter with verl installed
+#   DRY_RUN       0                     1: run every check + verl's `--cfg job` and validation, then exit
+# Any argument is passed to verl as a Hydra override (after ours, so it wins).
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CONFIG_NAME="${CONFIG_NAME:-videossr_qwen3vl_8b}"
+DATA_DIR="${DATA_DIR:-outputs/data}"
+TRAIN_FILES="${TRAIN_FILES:-$DATA_DIR/train.parquet}"
+VAL_FILES="${VAL_FILES:-$DATA_DIR/viubench.parquet}"
+NNODES="${NNODES:-1}"
+RUN_DIR="${RUN_DIR:-outputs/runs/$CONFIG_NAME}"
+MIN_FREE_GB="${MIN_FREE_GB:-200}"
+PYTHON="${PYTHON:-python}"
+DRY_RUN="${DRY_RUN:-0}"
+CONFIG_DIR="$REPO_ROOT/recipes/videossr/config"
+
+die() { echo "train.sh: error: $*" >&2; exit 1; }
+note() { echo "train.sh: $*" >&2; }
+
+# --- checks, before anything starts --------------------------------------------------------------
+[[ -f "$CONFIG_DIR/$CONFIG_NAME.yaml" ]] ||
+  die "CONFIG_NAME=$CONFIG_NAME: no $CONFIG_DIR/$CONFIG_NAME.yaml (have: $(cd "$CONFIG_DIR" && ls *.yaml | sed 's/\.yaml$//' | tr '\n' ' '))"
+"$PYTHON" -c 'import importlib.util as u, sys; sys.exit(u.find_spec("verl") is None)' 2>/dev/null || die "PYTHON=$PYTHON cannot import verl (activate the training environment)"
+
+overrides=()
+if [[ -n "${MODEL_PATH:-}" ]]; then
+  if [[ -e "$MODEL_PATH" ]]; then
+    [[ -f "$MODEL_PATH/config.json" ]] || die "MODEL_PATH=$MODEL_PATH has no config.json (not a Hugging Face model folder)"
+    MODEL_PATH="$(cd "$MODEL_PATH" && pwd)"
+  elif [[ "$MODEL_PATH" =~ ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$ ]]; then
+    [[ "${HF_HUB_OFFLINE:-0}" != "1" ]] || die "MODEL_PATH=$MODEL_PATH is a hub id but HF_HUB_OFFLINE=1 and no such local folder exists"
+    note "MODEL_PATH=$MODEL_PATH is not a local folder: verl will download it from the hub"
+  else
+    die "MODEL_PATH=$MODEL_PATH does not exist"
+  fi
+  overrides+=("actor_rollout_ref.model.path=$MODEL_PATH")
+fi
+
+for f in "$TRAIN_FILES" "$VAL_FILES"; do
+  [[ -f "$f" ]] || die "data file $f not found (build it: python -m data_prep build --frames FRAMES_DIR --out $DATA_DIR --recipe videossr30k|viubench; or set DATA_DIR / TRAIN_FILES / VAL_FILES)"
+done
+TRAIN_FILES="$(cd "$(dirname "$TRAIN_FILES")" && pwd)/$(basename "$TRAIN_FILES")"
+VAL_FILES="$(cd "$(dirname "$VAL_FILES")" && pwd)/$(basename "$VAL_FILES")"
+overrides+=("data.train_files=$TRAIN_FILES" "data.val_files=$VAL_FILES")
+
+if [[ -n "${N_GPUS:-}" ]]; then
+  [[ "$N_GPUS" =~ ^[1-9][0-9]*$ ]] || die "N_GPUS=$N_GPUS is not a positive integer"
+  overrides+=("trainer.n_gpus_per_node=$N_GPUS")
+fi
+[[ "$NNODES" =~ ^[1-9][0-9]*$ ]] || die "NNODES=$NNODES is not a positive integer"
+overrides+=("trainer.nnodes=$NNODES")
+
+mkdir -p "$RUN_DIR"/{logs,config,checkpoints} || die "cannot create RUN_DIR=$RUN_DIR"
+RUN_DIR="$(cd "$RUN_DIR" && pwd)"
+free_gb=$(( $(df -Pk "$RUN_DIR" | awk 'NR==2 {print $4}') / 1024 / 1024 ))
+(( free_gb >= MIN_FREE_GB )) ||
+  die "only ${free_gb} GB free under $RUN_DIR, MIN_FREE_GB=$MIN_FREE_GB (checkpoints need the room; lower MIN_FREE_GB if you know better)"
+
+if [[ "$DRY_RUN" != "1" && "$NNODES" == "1" ]]; then
+  command -v nvidia-smi >/dev/null || die "nvidia-smi not found: no NVIDIA GPU on this machine (DRY_RUN=1 checks the config without one)"
+  have=$(nvidia-smi -L | grep -c '^GPU' || true)
+  want="${N_GPUS:-$("$PYTHON" -m recipes.videossr.compose --print trainer.n_gpus_per_node --config-name "$CONFIG_NAME" "${overrides[@]}" "$@")}"
+  (( have >= want )) || die "$want GPUs requested (trainer.n_gpus_per_node) but nvidia-smi lists $have; set N_GPUS=$have"
+fi
+
+# --- one run folder: logs, resolved config, checkpoints; re-running resumes -----------------------
+attempt="$(date -u +%Y%m%dT%H%M%SZ)"
+overrides+=(
+  "trainer.default_local_dir=$RUN_DIR/checkpoints"
+  "trainer.resume_mode=auto"
+  "hydra.run.dir=$RUN_DIR/logs/hydra-$attempt"
+)
+export VERL_FILE_LOGGER_PATH="$RUN_DIR/logs/metrics-$attempt.jsonl"  # verl truncates its file: one per attempt
+export PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}"
+export HYDRA_FULL_ERROR="${HYDRA_FULL_ERROR:-0}"
+
+cmd=("$PYTHON" -m verl.trainer.main_ppo --config-path "$CONFIG_DIR" --config-name "$CONFIG_NAME" "${overrides[@]}" "$@")
+printf '%q ' "${cmd[@]}" > "$RUN_DIR/config/command-$attempt.sh"; echo >> "$RUN_DIR/config/command-$attempt.sh"
+
+# verl's own composition (`--cfg job` exits 1 on a bad key) writes the resolved config of this attempt.
+resolved="$RUN_DIR/config/resolved-$attempt.yaml"
+if ! "${cmd[@]}" --cfg job > "$resolved.partial" 2> "$RUN_DIR/logs/cfg-$attempt.err"; then
+  grep -v '^WARNING' "$RUN_DIR/logs/cfg-$attempt.err" >&2 || true
+  rm -f "$resolved.partial"
+  die "verl rejected the configuration (see above; full output in $RUN_DIR/logs/cfg-$attempt.err)"
+fi
+mv "$resolved.partial" "$resolved"
+
+if [[ "$DRY_RUN" == "1" ]]; then
+  # main_ppo runs the same validate_config right before Ray starts; here it costs no GPU.
+  "$PYTHON" -m recipes.videossr.compose --config-name "$CONFIG_NAME" "${overrides[@]}" "$@" ||
+    die "verl's config validation failed (see above)"
+  note "DRY_RUN=1: all checks passed; resolved config: $resolved"
+  note "would run: $(cat "$RUN_DIR/config/command-$attempt.sh")"
+  exit 0
+fi
+
+if [[ -n "$(ls -A "$RUN_DIR/checkpoints" 2>/dev/null)" ]]; then
+  note "resuming from the latest checkpoint in $RUN_DIR/checkpoints"
+fi
+note "logs: $RUN_DIR/logs/train-$attempt.log"
+"${cmd[@]}" 2>&1 | tee "$RUN_DIR/logs/train-$attempt.log"
+exit "${PIPESTATUS[0]}"

@@ -1,0 +1,188 @@
+"""``VideoSSRDataset``: verl's ``RLHFDataset`` plus row validation, a clip decode cache and fresh jigsaws.
+
+Plug into verl with (the shipped configs already do)::
+
+    data.custom_cls.path=pkg://recipes.videossr.dataset  data.custom_cls.name=VideoSSRDataset
+
+Options, read from ``data.videossr.*`` (verl ignores the block):
+
+====================  =======  ===============================================================
+key                   default  meaning
+====================  =======  ===============================================================
+validate_rows         true     check every row when the dataset is built; one error lists the
+                               bad rows as ``<file> row <i>: <problem>``
+check_frame_files     true     ... including that the first/last frame of each clip exists
+decode_cache_mb       2048     decoded clips kept per rollout worker process (LRU, by bytes)
+fresh_jigsaw          false    train rows: new clip order (and ground truth) on every access
+fresh_jigsaw_seed     null     null = fresh OS entropy; an int = reproducible per (seed, row,
+                               access count of this process)
+====================  =======  ===============================================================
+
+Why a cache: in verl 0.9.1 ``process_multi_modal_info`` runs once per rollout session, i.e.
+``rollout.n`` times per prompt; the cache makes the n sessions share one decode.
+
+>>> ds = VideoSSRDataset("train.parquet", tokenizer, OmegaConf.create({...}), processor)  # doctest: +SKIP
+>>> ds[0]["raw_prompt"][1]["content"][0]["type"]                                           # doctest: +SKIP
+'video'
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+from verl.utils.dataset.rl_dataset import RLHFDataset
+
+from recipes.videossr.decode_cache import ClipCache
+from recipes.videossr.jigsaw_reshuffle import reshuffle_messages
+from recipes.videossr.row_checks import row_problems
+from rewards.naming import parse_data_source
+
+MAX_LISTED_PROBLEMS = 20
+DEFAULTS = {
+    "validate_rows": True,
+    "check_frame_files": True,
+    "decode_cache_mb": 2048,
+    "fresh_jigsaw": False,
+    "fresh_jigsaw_seed": None,
+}
+
+
+def recipe_options(config: Any) -> dict[str, Any]:
+    """``DEFAULTS`` updated with ``config.videossr`` (a DictConfig or dict; missing = defaults).
+
+    >>> recipe_options({"videossr": {"fresh_jigsaw": True}})["fresh_jigsaw"], recipe_options({})["decode_cache_mb"]
+    (True, 2048)
+    """
+    block = (config.get("videossr") if config is not None else None) or {}
+    unknown = set(block) - set(DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown data.videossr option(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}")
+    return {**DEFAULTS, **{k: block[k] for k in block}}
+
+
+def _read_rows(path: str) -> list[dict[str, Any]]:
+    if path.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path).to_pylist()
+    with open(path, encoding="utf-8") as f:
+        if path.endswith(".jsonl"):
+            return [json.loads(line) for line in f if line.strip()]
+        return json.load(f)
+
+
+def validate_files(paths: list[str], check_files: bool = True) -> None:
+    """Raise one ``ValueError`` listing every bad row as ``<file> row <i>: <problem>``.
+
+    >>> validate_files(["data/train.parquet"])   # doctest: +SKIP
+    ValueError: 2 invalid row(s) in the training data ...
+      data/train.parquet row 17: the prompt has 6 <video> tags but 'videos' has 5 entries
+    """
+    problems = []
+    for path in paths:
+        for i, row in enumerate(_read_rows(path)):
+            problems += [f"  {path} row {i}: {p}" for p in row_problems(row, check_files=check_files)]
+    if problems:
+        listed = problems[:MAX_LISTED_PROBLEMS]
+        more = f"\n  ... and {len(problems) - len(listed)} more" if len(problems) > len(listed) else ""
+        raise ValueError(
+            f"{len(problems)} problem(s) in the VideoSSR data (rows are written by `python -m data_prep build`; "
+            f"set data.videossr.validate_rows=false to skip this check):\n" + "\n".join(listed) + more
+        )
+
+
+def _with_shown_order(extra_info: dict[str, Any], answer: str) -> str:
+    """``extra_info.meta`` with ``shown_order`` (original clip index per shown slot) for ``answer``."""
+    try:
+        meta = json.loads(extra_info.get("meta") or "{}")
+    except json.JSONDecodeError:
+        return extra_info.get("meta", "")
+    if isinstance(meta, dict) and "shown_order" in meta:
+        shown_order = [0] * len(answer)
+        for clip, position in enumerate(answer):
+            shown_order[int(position) - 1] = clip
+        meta["shown_order"] = shown_order
+        return json.dumps(meta, sort_keys=True, separators=(",", ":"))
+    return extra_info.get("meta", "")
+
+
+class VideoSSRDataset(RLHFDataset):
+    """verl ``RLHFDataset`` for VideoSSR rows; see the module docstring for the options."""
+
+    # One cache per process: rollout workers call the classmethods below without an instance.
+    _clip_cache = ClipCache(max_bytes=DEFAULTS["decode_cache_mb"] << 20)
+
+    def __init__(self, data_files, tokenizer, config, processor=None, max_samples: int = -1):
+        self.options = recipe_options(config)
+        super().__init__(data_files, tokenizer, config, processor=processor, max_samples=max_samples)
+        if self.options["validate_rows"]:
+            validate_files(list(self.data_files), check_files=self.options["check_frame_files"])
+        self._access_counts: dict[int, int] = defaultdict(int)
+
+    # -- fresh jigsaw ------------------------------------------------------------------------
+    def _jigsaw_rng(self, item: int) -> np.random.Generator:
+        seed = self.options["fresh_jigsaw_seed"]
+        if seed is None:
+            return np.random.default_rng()
+        count = self._access_counts[item]
+        self._access_counts[item] += 1
+        return np.random.default_rng([int(seed), int(item), count])
+
+    def __getitem__(self, item):
+        row = super().__getitem__(item)
+        if self.options["fresh_jigsaw"] and self._is_train_jigsaw(row):
+            answer = reshuffle_messages(row["raw_prompt"], row["reward_model"]["ground_truth"], self._jigsaw_rng(item))
+            row["reward_model"] = {**row["reward_model"], "ground_truth": answer}
+            row["extra_info"] = {**row["extra_info"], "answer": answer, "meta": _with_shown_order(row["extra_info"], answer)}
+        return row
+
+    @staticmethod
+    def _is_train_jigsaw(row: dict[str, Any]) -> bool:
+        # Validation rows (split "eval") keep their stored puzzle so scores stay comparable.
+        extra = row.get("extra_info") or {}
+        return parse_data_source(row["data_source"]).task == "jigsaw" and extra.get("split", "train") == "train"
+
+    # -- decode cache (rollout side) -----------------------------------------------------------
+    @classmethod
+    def _process_multi_modal_info(cls, messages: list[dict], image_patch_size, config) -> tuple:
+        """Like ``RLHFDataset``'s, but each video item is decoded once per process (cached)."""
+        items = [
+            item
+            for message in messages
+            if isinstance(message.get("content"), list)
+            for item in message["content"]
+            if isinstance(item, dict) and item.get("type") in {"image", "video"}
+        ]
+        if not items or any(item["type"] != "video" for item in items):
+            return super()._process_multi_modal_info(messages, image_patch_size, config)
+        budget = int(recipe_options(config)["decode_cache_mb"]) << 20
+        if budget != cls._clip_cache.max_bytes:
+            cls._clip_cache.resize(budget)
+        videos = [cls._decode_clip(item, image_patch_size) for item in items]
+        return None, videos, cls._extract_audio_info(messages)
+
+    @classmethod
+    def _decode_clip(cls, item: dict, image_patch_size) -> tuple:
+        from qwen_vl_utils import process_vision_info
+
+        key = (json.dumps(item, sort_keys=True, default=str), int(image_patch_size))
+
+        def decode():
+            _, videos = process_vision_info(
+                [{"role": "user", "content": [item]}], image_patch_size=image_patch_size, return_video_metadata=True
+            )
+            return videos[0]
+
+        frames, metadata = cls._clip_cache.get_or_compute(key, decode)
+        return frames, dict(metadata)  # metadata per caller: processors may annotate it
+
+    @classmethod
+    def cache_stats(cls) -> dict[str, int]:
+        """Decode-cache counters of this process: ``clips``, ``bytes``, ``hits``, ``decodes``."""
+        return cls._clip_cache.stats()
+
+
+__all__ = ["VideoSSRDataset", "recipe_options", "validate_files"]

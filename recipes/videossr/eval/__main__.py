@@ -1,0 +1,5 @@
+import sys
+
+from recipes.videossr.eval.cli import main
+
+sys.exit(main())

@@ -1,0 +1,151 @@
+"""``python -m recipes.videossr.eval <command>``: evaluate models the way the paper measures them.
+
+Commands (one module each, registered in ``COMMANDS``):
+
+  viubench    a model on the VIUBench parquet -> per-sample JSONL, Table 1 (md/csv), bar chart
+  downstream  a model on a local multiple-choice or temporal-grounding benchmark (JSON items)
+  table       combine finished VIUBench run folders into one table + bar chart
+  lmms-task   write the lmms-eval VIUBench task (YAML + utils.py) for a local parquet
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from data_prep.jsonl import write_atomic
+from data_prep.schema import EVAL_MAX_PIXELS
+
+COMMANDS = {
+    "viubench": "evaluate a model on VIUBench",
+    "downstream": "evaluate a model on a local MC / temporal-grounding benchmark",
+    "table": "combine VIUBench run folders into one table and chart",
+    "lmms-task": "write the lmms-eval VIUBench task for a local parquet",
+}
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, help="HF model folder or hub id")
+    p.add_argument("--out", required=True, help="output folder (resumes if it holds the same run)")
+    p.add_argument("--backend", default="hf", choices=["hf", "vllm"], help="hf (CPU/GPU) or vllm (GPU)")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--max-new-tokens", type=int, default=128, help="generation budget (paper: 128)")
+    p.add_argument("--limit", type=int, default=None, help="only the first N questions (smoke tests)")
+    p.add_argument("--retry-errors", action="store_true", help="re-ask questions whose generation failed")
+    p.add_argument("--device", default=None, help="hf: cpu / cuda (default: cuda if available)")
+    p.add_argument("--dtype", default="auto", help="hf: torch dtype, e.g. bfloat16 (default: auto)")
+    p.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm only")
+    p.add_argument("--quiet", action="store_true")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m recipes.videossr.eval", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("viubench", help=COMMANDS["viubench"])
+    _add_model_args(v)
+    v.add_argument("--data", required=True, help="VIUBench parquet file or folder (python -m data_prep build --recipe viubench)")
+    v.add_argument("--label", default=None, help="row name in the table (default: model folder name)")
+    v.add_argument("--max-pixels", type=int, default=None, help="override per-frame pixels (rows carry 512*512)")
+    v.add_argument("--parse-mode", default="strict", choices=["strict", "lenient"],
+                   help="answer parsing of rewards.score: strict = the paper's format (default)")
+
+    d = sub.add_parser("downstream", help=COMMANDS["downstream"])
+    _add_model_args(d)
+    d.add_argument("--items", required=True, help='JSON/JSONL of {"video": id, "question": ..., "answer": ...}')
+    d.add_argument("--videos", default=None, help="folder holding the videos (ids may omit the extension)")
+    d.add_argument("--name", default=None, help="benchmark name (default: items file stem)")
+    d.add_argument("--kind", default="auto", choices=["auto", "mc", "tg"])
+    d.add_argument("--fps", type=float, default=2.0, help="frame sampling rate (paper: 2)")
+    d.add_argument("--max-frames", type=int, nargs="+", default=[48], help="frame budgets (paper: 32 48 64)")
+    d.add_argument("--max-pixels", type=int, default=EVAL_MAX_PIXELS, help="per frame (paper: 512*512)")
+
+    t = sub.add_parser("table", help=COMMANDS["table"])
+    t.add_argument("runs", nargs="+", help="VIUBench output folders (each has summary.json)")
+    t.add_argument("--labels", nargs="*", default=None, help="row names, one per run")
+    t.add_argument("--out", required=True, help="folder for table.md, table.csv, table.png")
+
+    m = sub.add_parser("lmms-task", help=COMMANDS["lmms-task"])
+    m.add_argument("--data", required=True, help="VIUBench parquet file or folder")
+    m.add_argument("--out", required=True, help="folder to pass to lmms-eval as --include_path")
+    return parser
+
+
+def _run_viubench(args: argparse.Namespace) -> int:
+    from recipes.videossr.eval.viubench import ViubenchConfig, run_viubench
+
+    config = ViubenchConfig(
+        model=args.model, data=args.data, out=args.out, backend=args.backend, label=args.label,
+        batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, max_pixels=args.max_pixels,
+        limit=args.limit, retry_errors=args.retry_errors, parse_mode=args.parse_mode, device=args.device,
+        dtype=args.dtype, tensor_parallel_size=args.tensor_parallel_size,
+    )
+    summary = run_viubench(config, progress=not args.quiet)
+    print((Path(args.out) / "results.md").read_text())
+    return 0 if summary else 1
+
+
+def _run_downstream(args: argparse.Namespace) -> int:
+    from recipes.videossr.eval.downstream.runner import DownstreamConfig, run_downstream
+
+    config = DownstreamConfig(
+        model=args.model, items=args.items, out=args.out, videos=args.videos, name=args.name, kind=args.kind,
+        backend=args.backend, fps=args.fps, max_frames=tuple(args.max_frames), max_pixels=args.max_pixels,
+        batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, limit=args.limit,
+        retry_errors=args.retry_errors, device=args.device, dtype=args.dtype,
+        tensor_parallel_size=args.tensor_parallel_size,
+    )
+    run_downstream(config, progress=not args.quiet)
+    print((Path(args.out) / "summary.md").read_text())
+    return 0
+
+
+def _run_table(args: argparse.Namespace) -> int:
+    from recipes.videossr.eval.plot import write_bar_chart
+    from recipes.videossr.eval.random_guess import BEST_CONSTANT
+    from recipes.videossr.eval.table import to_csv, to_markdown
+    from recipes.videossr.eval.viubench import load_summary_rows
+
+    if args.labels and len(args.labels) != len(args.runs):
+        raise ValueError(f"{len(args.labels)} --labels for {len(args.runs)} runs")
+    rows, references = [], {}
+    for k, run in enumerate(args.runs):
+        run_rows = load_summary_rows(run, args.labels[k] if args.labels else None)
+        rows.append(run_rows[0])
+        for ref in run_rows[1:]:  # the random-guess row, once (identical data -> identical row)
+            references.setdefault(ref.label, ref)
+    rows += list(references.values())
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "table.md", to_markdown(rows).encode())
+    write_atomic(out / "table.csv", to_csv(rows).encode())
+    write_bar_chart([r for r in rows if r.label != BEST_CONSTANT], out / "table.png", title="VIUBench")
+    print(to_markdown(rows))
+    return 0
+
+
+def _run_lmms_task(args: argparse.Namespace) -> int:
+    from recipes.videossr.eval.lmms_task import write_lmms_task
+
+    path = write_lmms_task(args.data, args.out)
+    print(f"wrote {path}; run: python -m lmms_eval --tasks viubench --include_path {path.parent} ...")
+    return 0
+
+
+RUNNERS = {
+    "viubench": _run_viubench,
+    "downstream": _run_downstream,
+    "table": _run_table,
+    "lmms-task": _run_lmms_task,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return RUNNERS[args.command](args)
+    except (FileNotFoundError, ValueError, json.JSONDecodeError) as exc:  # user errors: one line, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,169 @@
+"""Run a downstream benchmark: ``python -m recipes.videossr.eval downstream``.
+
+Paper setting: videos sampled at 2 fps with at most 32 / 48 / 64 frames, at most 512*512 pixels
+per frame, greedy, 128 new tokens. Each frame budget is its own resumable run folder::
+
+    OUT/frames_48/run.json, samples.jsonl, summary.json
+    OUT/summary.md   one line per frame budget
+
+Example::
+
+    python -m recipes.videossr.eval downstream --model PATH --items mvbench.json \\
+        --videos /data/mvbench/videos --out outputs/eval/mvbench --max-frames 32 48 64
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from data_prep.jsonl import write_atomic
+from data_prep.schema import EVAL_MAX_PIXELS, EVAL_MIN_PIXELS
+from recipes.videossr.eval.backends import GenerationSettings, load_backend
+from recipes.videossr.eval.downstream import items as items_mod
+from recipes.videossr.eval.downstream.metrics import accuracy_summary, grounding_summary, interval_iou
+from recipes.videossr.eval.downstream.parsing import (
+    option_letters,
+    parse_answer_interval,
+    parse_answer_letter,
+    parse_interval,
+    parse_option_letter,
+)
+from recipes.videossr.eval.downstream.prompts import grounding_prompt, multiple_choice_prompt
+from recipes.videossr.eval.runner import EvalSample, Scored, run_samples
+from recipes.videossr.eval.samples import SampleStore, status_counts
+
+
+@dataclass(frozen=True)
+class DownstreamConfig:
+    model: str
+    items: str  # JSON / JSONL file
+    out: str
+    videos: str | None = None  # folder the video ids are looked up in
+    name: str | None = None  # benchmark name; default: the items file's stem
+    kind: str = "auto"  # mc | tg | auto (from the answers)
+    backend: str = "hf"
+    fps: float = 2.0
+    max_frames: tuple[int, ...] = (48,)
+    max_pixels: int = EVAL_MAX_PIXELS
+    min_pixels: int = EVAL_MIN_PIXELS
+    batch_size: int = 8
+    max_new_tokens: int = 128
+    limit: int | None = None
+    retry_errors: bool = False
+    device: str | None = None
+    dtype: str = "auto"
+    tensor_parallel_size: int = 1
+
+
+def build_samples(items: list[dict[str, Any]], kind: str, config: DownstreamConfig, max_frames: int) -> list[EvalSample]:
+    samples = []
+    for k, item in enumerate(items):
+        item_id = str(item.get("id", f"{k:06d}"))
+        try:
+            answer = (
+                parse_answer_letter(item["answer"]) if kind == "mc" else "%g-%g" % parse_answer_interval(item["answer"])
+            )
+        except ValueError as exc:
+            raise ValueError(f"{config.items}: item {k} ({item_id}): {exc}") from None
+        text = multiple_choice_prompt(item["question"]) if kind == "mc" else grounding_prompt(item["question"])
+        video = items_mod.resolve_video(str(item["video"]), config.videos)
+        clip = {
+            "type": "video",
+            "video": video,
+            "fps": config.fps,
+            "max_frames": max_frames,
+            "max_pixels": config.max_pixels,
+            "min_pixels": config.min_pixels,
+        }
+        messages = [{"role": "user", "content": [clip, {"type": "text", "text": text}]}]
+        fields = {"video": str(item["video"]), "kind": kind}
+        if kind == "mc":
+            fields["options"] = option_letters(item["question"])
+        samples.append(EvalSample(item_id, kind, messages, [video], answer, text, fields))
+    return samples
+
+
+def score_downstream(sample: EvalSample, output: str) -> Scored:
+    """MC: 1 if the parsed letter is the answer. TG: IoU of the parsed interval with the answer."""
+    if sample.fields["kind"] == "mc":
+        letter = parse_option_letter(output, sample.fields["options"])
+        return Scored(float(letter == sample.answer), letter)
+    interval = parse_interval(output)
+    if interval is None:
+        return Scored(0.0, None, {"iou": 0.0})
+    iou = interval_iou(interval, parse_answer_interval(sample.answer))
+    return Scored(iou, list(interval), {"iou": iou})
+
+
+def summarize(kind: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+    metrics = [float(r["metric"]) for r in records]
+    summary = accuracy_summary(metrics) if kind == "mc" else grounding_summary(metrics)
+    return {**summary, "status_counts": status_counts(records)}
+
+
+def run_downstream(config: DownstreamConfig, progress: bool = True) -> dict[str, Any]:
+    """Evaluate every frame budget of ``config`` (resuming finished work); returns the summaries."""
+    items = items_mod.load_items(config.items)[: config.limit]
+    kind = items_mod.detect_kind(items) if config.kind == "auto" else config.kind
+    if kind not in items_mod.KINDS:
+        raise ValueError(f"--kind must be one of {items_mod.KINDS} or auto, got {kind!r}")
+    name = config.name or Path(config.items).stem
+    out = Path(config.out)
+    generation = GenerationSettings(
+        max_new_tokens=config.max_new_tokens,
+        device=config.device,
+        dtype=config.dtype,
+        tensor_parallel_size=config.tensor_parallel_size,
+    )
+    backend_cache: list[Any] = []
+
+    def backend():  # loaded once, only if some budget still has questions to ask
+        if not backend_cache:
+            backend_cache.append(load_backend(config.backend, config.model, generation))
+        return backend_cache[0]
+
+    summaries: dict[str, Any] = {}
+    for max_frames in config.max_frames:
+        settings = {
+            "benchmark": name,
+            "kind": kind,
+            "model": str(Path(config.model).resolve()) if Path(config.model).exists() else config.model,
+            "backend": config.backend,
+            "items": len(items),
+            "fps": config.fps,
+            "max_frames": max_frames,
+            "max_pixels": config.max_pixels,
+            "min_pixels": config.min_pixels,
+            "max_new_tokens": config.max_new_tokens,
+        }
+        run_dir = out / f"frames_{max_frames}"
+        store = SampleStore(run_dir, settings, retry_errors=config.retry_errors)
+        records = run_samples(
+            build_samples(items, kind, config, max_frames), backend, store, score_downstream,
+            batch_size=config.batch_size, progress=progress,
+        )
+        summary = {"settings": settings, **summarize(kind, records)}
+        write_atomic(run_dir / "summary.json", (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode())
+        summaries[f"frames_{max_frames}"] = summary
+    write_atomic(out / "summary.md", summary_markdown(name, kind, summaries).encode())
+    return summaries
+
+
+def summary_markdown(name: str, kind: str, summaries: dict[str, Any]) -> str:
+    keys = ["accuracy"] if kind == "mc" else ["mIoU", "R@0.3", "R@0.5", "R@0.7"]
+    lines = [
+        f"# {name} ({'multiple choice' if kind == 'mc' else 'temporal grounding'})",
+        "",
+        "| frames | n | " + " | ".join(keys) + " | unparsable | error | missing_video |",
+        "|---|" + "---:|" * (len(keys) + 4),
+    ]
+    for budget, s in summaries.items():
+        c = s["status_counts"]
+        values = " | ".join(f"{s[k]:.1f}" for k in keys)
+        lines.append(
+            f"| {budget.split('_')[1]} | {s['n']} | {values} | {c['unparsable']} | {c['error']} | {c['missing_video']} |"
+        )
+    return "\n".join(lines + ["", "Every item counts: unparsable answers, errors and missing videos score 0.", ""])

@@ -1,0 +1,38 @@
+"""Reference rows computed from the questions alone: random guess and best constant answer.
+
+Both come from ``rewards.priors.answer_priors`` -- the rewards package's own scorer, evaluated
+exactly over the answer distribution of the generator (no sampling) -- so they are on the same
+scale as the model rows. ``random_acc``: expected VIUBench metric of a uniformly random answer
+(the paper's "Random guess" row: 1/9, 1/16, ~25 mIoU, 1/6!, 1/8!); ``best_acc_constant_acc``: the
+best single answer given to every question of a subtype (how much a degenerate model can score).
+
+>>> # random_guess_row(rows).values["Cnt-E"] -> 11.1 for any counting-easy rows
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from recipes.videossr.eval.table import ResultsRow, row_from_means
+
+RANDOM_GUESS = "Random guess"
+BEST_CONSTANT = "Best constant"
+
+
+def _priors(rows: list[dict[str, Any]]) -> Mapping[str, Mapping[str, Any]]:
+    from rewards.priors import answer_priors
+
+    clean = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+    return answer_priors(clean)
+
+
+def random_guess_row(rows: list[dict[str, Any]]) -> ResultsRow:
+    """The random-guess row for these questions (per data_source, via the rewards scorer)."""
+    priors = _priors(rows)
+    return row_from_means(RANDOM_GUESS, {ds: float(p["random_acc"]) for ds, p in priors.items()})
+
+
+def best_constant_row(rows: list[dict[str, Any]]) -> ResultsRow:
+    """The best-constant-answer row for these questions (per data_source)."""
+    priors = _priors(rows)
+    return row_from_means(BEST_CONSTANT, {ds: float(p["best_acc_constant_acc"]) for ds, p in priors.items()})

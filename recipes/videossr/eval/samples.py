@@ -1,0 +1,103 @@
+"""Per-sample outputs: one JSONL line per question, appended as answers arrive, resumable.
+
+Every question ends as exactly one record with a ``status``; nothing is dropped from the
+denominator (the reference evaluation silently dropped unparsable answers, generation errors and
+missing videos, which inflates scores)::
+
+    ok             parsed; metric from the scorer
+    unparsable     the output could not be parsed -> metric 0
+    error          generation (or decoding its inputs) raised -> metric 0, message in "error"
+    missing_video  a video/frame file does not exist -> metric 0, not sent to the model
+
+The store lives in an output folder next to ``run.json``, the settings the run was started with;
+a resume with different settings (model, data, frames...) refuses to mix the two runs.
+
+>>> import tempfile, pathlib
+>>> store = SampleStore(pathlib.Path(tempfile.mkdtemp()), {"model": "m"})
+>>> store.add({"id": "a", "status": "ok", "metric": 1.0})
+>>> sorted(store.done_ids())
+['a']
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable
+
+from data_prep.jsonl import JsonlAppender, dumps, read_records, rewrite_sorted, write_atomic
+
+OK = "ok"
+UNPARSABLE = "unparsable"
+ERROR = "error"
+MISSING_VIDEO = "missing_video"
+STATUSES = (OK, UNPARSABLE, ERROR, MISSING_VIDEO)
+
+SAMPLES_FILE = "samples.jsonl"
+RUN_FILE = "run.json"
+
+
+class SampleStore:
+    """Append-only per-sample records in ``out_dir/samples.jsonl`` bound to one run's settings."""
+
+    def __init__(self, out_dir: Path, settings: dict[str, Any], retry_errors: bool = False):
+        self.out_dir = Path(out_dir)
+        self.path = self.out_dir / SAMPLES_FILE
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._check_settings(settings)
+        records = read_records(self.path)  # drops (and truncates away) a line torn by a kill
+        if retry_errors:
+            records = [r for r in records if r.get("status") != ERROR]
+            rewrite_sorted(self.path, records, key="id")
+        self._records = {r["id"]: r for r in records}
+        self._appender: JsonlAppender | None = None
+
+    def _check_settings(self, settings: dict[str, Any]) -> None:
+        run_file = self.out_dir / RUN_FILE
+        wanted = json.loads(dumps(settings))
+        if run_file.exists():
+            found = json.loads(run_file.read_text())
+            if found != wanted:
+                diff = sorted(k for k in set(found) | set(wanted) if found.get(k) != wanted.get(k))
+                raise ValueError(
+                    f"{self.out_dir} holds a run with other settings (differs in: {', '.join(diff)}); "
+                    "use a new --out folder to start a separate run"
+                )
+        else:
+            write_atomic(run_file, (json.dumps(wanted, indent=2, sort_keys=True) + "\n").encode())
+
+    def done_ids(self) -> set[str]:
+        return set(self._records)
+
+    def add(self, record: dict[str, Any]) -> None:
+        """Append one finished record (durable once this returns)."""
+        if record.get("status") not in STATUSES:
+            raise ValueError(f"record {record.get('id')!r}: status must be one of {STATUSES}")
+        if self._appender is None:
+            self._appender = JsonlAppender(self.path)
+        self._appender.append(record)
+        self._records[record["id"]] = record
+
+    def records(self, ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Records in ``ids`` order (all, sorted by id, when ``ids`` is None)."""
+        keys = sorted(self._records) if ids is None else list(ids)
+        return [self._records[k] for k in keys if k in self._records]
+
+    def finalize(self) -> None:
+        """Close and rewrite the file sorted by id, so its bytes do not depend on completion order."""
+        if self._appender is not None:
+            self._appender.close()
+            self._appender = None
+        rewrite_sorted(self.path, self._records.values(), key="id")
+
+
+def status_counts(records: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """How many records ended in each status (every status present, zeros included).
+
+    >>> status_counts([{"status": "ok"}, {"status": "error"}])["error"]
+    1
+    """
+    counts = {s: 0 for s in STATUSES}
+    for r in records:
+        counts[r["status"]] += 1
+    return counts

@@ -1,0 +1,207 @@
+"""VIUBench: evaluate a model on the verl parquet that ``python -m data_prep build --recipe viubench`` writes.
+
+Output folder (``--out``)::
+
+    run.json        the settings; a resume must match them
+    samples.jsonl   one record per question (id, data_source, subtype, prompt, output, parsed,
+                    metric, status), appended as answers arrive, sorted by id at the end
+    results.md      Table 1 layout (this run + the random-guess row) and the failure accounting
+    results.csv     the same table as CSV
+    summary.json    table values, per-data_source counts, settings
+    results.png     bar chart of the table rows
+
+Example::
+
+    python -m recipes.videossr.eval viubench --model Qwen/Qwen3-VL-8B-Instruct \\
+        --data outputs/demo/data/viubench --out outputs/eval/qwen3vl8b --backend vllm
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from data_prep.jsonl import dumps, write_atomic
+from recipes.videossr.eval import plot
+from recipes.videossr.eval.backends import GenerationSettings, load_backend
+from recipes.videossr.eval.conversation import build_conversation, media_files, user_text
+from recipes.videossr.eval.random_guess import best_constant_row, random_guess_row
+from recipes.videossr.eval.runner import EvalSample, run_samples
+from recipes.videossr.eval.samples import SampleStore
+from recipes.videossr.eval.scoring import viubench_scorer
+from recipes.videossr.eval.table import (
+    ResultsRow,
+    accounting_markdown,
+    results_row,
+    to_csv,
+    to_markdown,
+    unknown_sources,
+)
+from rewards.naming import parse_data_source
+
+
+@dataclass(frozen=True)
+class ViubenchConfig:
+    model: str
+    data: str  # a parquet file or a folder of them
+    out: str
+    backend: str = "hf"
+    label: str | None = None  # row name in the tables; default: the model folder's name
+    batch_size: int = 8
+    max_new_tokens: int = 128
+    max_pixels: int | None = None  # override every clip's max_pixels; None keeps the row's (512*512)
+    limit: int | None = None  # first N questions only (smoke tests)
+    retry_errors: bool = False
+    parse_mode: str = "strict"  # rewards.score parse mode: "strict" = the paper's answer format
+    device: str | None = None
+    dtype: str = "auto"
+    tensor_parallel_size: int = 1
+
+
+DEFAULT_PARQUET = "viubench.parquet"  # the name ``python -m data_prep build --recipe viubench`` writes
+
+
+def viubench_parquet(data: str | os.PathLike) -> Path:
+    """The VIUBench parquet: ``data`` itself, or ``data/viubench.parquet`` for a data folder.
+
+    >>> viubench_parquet("/nonexistent")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: no VIUBench parquet at /nonexistent (build one: python -m data_prep build --recipe viubench)
+    """
+    path = Path(data)
+    if path.is_dir():
+        path = path / DEFAULT_PARQUET
+    if not path.is_file():
+        raise FileNotFoundError(f"no VIUBench parquet at {path} (build one: python -m data_prep build --recipe viubench)")
+    return path
+
+
+def load_rows(data: str | os.PathLike) -> list[dict[str, Any]]:
+    """The parquet's rows in order, each tagged with a stable ``_id`` ("viubench:00042")."""
+    import pyarrow.parquet as pq
+
+    path = viubench_parquet(data)
+    rows = pq.read_table(path).to_pylist()
+    for k, row in enumerate(rows):
+        missing = [key for key in ("data_source", "prompt", "videos", "reward_model") if not row.get(key)]
+        if missing or "ground_truth" not in row["reward_model"]:
+            raise ValueError(f"{path}: row {k} lacks {', '.join(missing) or 'reward_model.ground_truth'}")
+        row["_id"] = f"{path.stem}:{k:05d}"
+    return rows
+
+
+def rows_fingerprint(rows: list[dict[str, Any]]) -> str:
+    """Hash of what defines the questions (ids, sources, prompts, answers, frames)."""
+    h = hashlib.sha256()
+    for r in rows:
+        key = [r["_id"], r["data_source"], r["prompt"], r["videos"], r["reward_model"]["ground_truth"]]
+        h.update(dumps({"k": key}).encode())
+    return h.hexdigest()[:16]
+
+
+def to_sample(row: dict[str, Any], overrides: dict[str, Any]) -> EvalSample:
+    try:
+        source = parse_data_source(row["data_source"])
+        messages = build_conversation(row, overrides)
+    except (KeyError, ValueError) as exc:
+        raise ValueError(f"VIUBench row {row.get('_id')}: {exc}") from None
+    return EvalSample(
+        id=row["_id"],
+        group=row["data_source"],
+        messages=messages,
+        media=media_files(row),
+        answer=str(row["reward_model"]["ground_truth"]),
+        prompt=user_text(row),
+        fields={"data_source": row["data_source"], "task": source.task, "subtype": source.subtype},
+        context={"extra_info": row.get("extra_info") or {}},
+    )
+
+
+def run_viubench(config: ViubenchConfig, progress: bool = True) -> dict[str, Any]:
+    """Evaluate (or resume) one model on VIUBench and write all outputs; returns the summary."""
+    rows = load_rows(config.data)[: config.limit]
+    overrides = {"max_pixels": config.max_pixels} if config.max_pixels else {}
+    samples = [to_sample(r, overrides) for r in rows]
+    scorer = viubench_scorer(parse_mode=config.parse_mode)
+    for sample in samples:  # a malformed ground truth stops the run here, naming its row, not mid-way
+        scorer(sample, "")
+    out = Path(config.out)
+    model_ref = str(Path(config.model).resolve()) if Path(config.model).exists() else config.model
+    settings = {
+        "benchmark": "viubench",
+        "model": model_ref,
+        "backend": config.backend,
+        "data_fingerprint": rows_fingerprint(rows),
+        "questions": len(rows),
+        "max_new_tokens": config.max_new_tokens,
+        "max_pixels_override": config.max_pixels,
+        "parse_mode": config.parse_mode,
+    }
+    store = SampleStore(out, settings, retry_errors=config.retry_errors)
+    generation = GenerationSettings(
+        max_new_tokens=config.max_new_tokens,
+        device=config.device,
+        dtype=config.dtype,
+        tensor_parallel_size=config.tensor_parallel_size,
+    )
+    records = run_samples(
+        samples,
+        lambda: load_backend(config.backend, config.model, generation),
+        store,
+        scorer,
+        batch_size=config.batch_size,
+        progress=progress,
+    )
+    label = config.label or Path(config.model.rstrip("/")).name
+    rows_out = [results_row(label, records), random_guess_row(rows), best_constant_row(rows)]
+    return write_viubench_outputs(out, rows_out, settings)
+
+
+def write_viubench_outputs(out: Path, rows: list[ResultsRow], settings: dict[str, Any]) -> dict[str, Any]:
+    """results.md / results.csv / summary.json / results.png for ``rows`` (first row = this run)."""
+    run = rows[0]
+    notes = [
+        "Every question counts: unparsable answers, generation errors and missing videos score 0.",
+        "Overall = mean of the 9 subtype columns; an empty cell means its questions are absent.",
+        "Random guess / Best constant: exact expectations of the rewards scorer over these questions "
+        "(best constant = the single answer that scores best on each subtype; high on small sets).",
+    ]
+    extra = unknown_sources(run)
+    if extra:
+        notes.append(f"Evaluated but not in Table 1: {', '.join(extra)}.")
+    md = "\n".join(
+        [
+            "# VIUBench results",
+            "",
+            to_markdown(rows),
+            "## Questions per data_source and how they ended",
+            "",
+            accounting_markdown(run),
+            *[f"- {n}" for n in notes],
+            "",
+        ]
+    )
+    summary = {
+        "settings": settings,
+        "rows": [{"label": r.label, "values": r.values} for r in rows],
+        "counts": run.counts,
+    }
+    write_atomic(out / "results.md", md.encode())
+    write_atomic(out / "results.csv", to_csv(rows).encode())
+    write_atomic(out / "summary.json", (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode())
+    plot.write_bar_chart(rows[:2], out / "results.png", title="VIUBench")  # the run vs random guess
+    return summary
+
+
+def load_summary_rows(run_dir: str | os.PathLike, label: str | None = None) -> list[ResultsRow]:
+    """Table rows of a finished run folder (its run row first, then its reference rows)."""
+    summary = json.loads((Path(run_dir) / "summary.json").read_text())
+    rows = [ResultsRow(r["label"], r["values"]) for r in summary["rows"]]
+    if label:
+        rows[0].label = label
+    return rows

@@ -1,0 +1,152 @@
+"""Score one response: route by ``data_source``, parse the answer, grade it, mix in format.
+
+Every call returns the same keys (verl's reward loop takes the key set of the first sample and
+indexes every other sample with it; numeric keys become ``val-core/<data_source>/<key>/mean@N``):
+
+==============  ======  ==========================================================================
+key             type    meaning
+==============  ======  ==========================================================================
+``score``       float   training reward: ``(1 - format_weight) * task_reward + format_weight * format``
+``acc``         float   VIUBench metric of the sample (counting: per-type exact match averaged over
+                        the 3 types; grounding: IoU; jigsaw: exact match); 0 when unparsed
+``parsed``      float   1.0 when an answer of the task's shape was read from the response
+``format``      float   1.0 when the WHOLE response is a valid answer in the paper's format
+``task_reward`` float   smooth (paper) or strict 0/1 reward of the answer, before format mixing
+``task``        str     task name ("grounding" | "counting" | "jigsaw"). A string on purpose:
+                        verl skips string values when averaging metrics, and the name is already
+                        the middle of every metric's data_source
+``pred``        str     canonical parsed answer ("" when unparsed); verl uses a ``pred`` key for
+                        its maj@N majority-vote validation metrics
+==============  ======  ==========================================================================
+
+>>> score("videossr/counting/easy", "3,1,5", "3,1,4")["score"]   # (1 + 1 + 0.75) / 3
+0.9166666666666666
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+from rewards.extract import answer_candidates
+from rewards.naming import parse_data_source
+from rewards.tasks import TASKS, Grade, Task
+
+PARSE_MODES = ("strict", "lenient")
+REWARD_MODES = ("smooth", "strict")
+RESULT_KEYS = ("score", "acc", "parsed", "format", "task_reward", "task", "pred")
+
+_UNPARSED = Grade(0.0, 0.0, 0.0)
+
+
+def score(
+    data_source: str,
+    response: str,
+    ground_truth: str,
+    *,
+    parse_mode: str = "strict",
+    reward_mode: str = "smooth",
+    format_weight: float = 0.0,
+    extra_info: Optional[Mapping[str, Any]] = None,
+) -> dict:
+    """Reward and metrics of one response. Defaults reproduce the paper.
+
+    Args:
+        data_source: ``videossr/<task>/<subtype>`` (see ``rewards.naming``). When it is not of that
+            form, ``extra_info["task"]`` / ``["subtype"]`` route instead.
+        response: the decoded model response. Any string is accepted, never raises.
+        ground_truth: the row's answer string; malformed -> ``ValueError`` naming the row.
+        parse_mode: "strict" (the whole response must be the answer, the paper's format) or
+            "lenient" (see ``rewards.extract``: <think>, <answer>, "The answer is ...", extra text).
+        reward_mode: "smooth" (paper: partial credit) or "strict" (0/1, the paper's ablation).
+        format_weight: weight in [0, 1] of the format reward (1 when the whole response is a valid
+            answer in the paper's format).
+        extra_info: the row's extra_info; used for routing fallback and to name the row in errors.
+
+    Returns:
+        dict with exactly the keys of ``RESULT_KEYS`` (see the module docstring).
+
+    >>> r = score("videossr/grounding/mirror", "<answer>10-20</answer>", "15.0-25.0", parse_mode="lenient")
+    >>> round(r["score"], 4), r["parsed"], r["format"], r["pred"]
+    (0.3333, 1.0, 0.0, '10.0-20.0')
+    """
+    _check_options(parse_mode, reward_mode, format_weight)
+    task, subtype = resolve_task(data_source, extra_info)
+    try:
+        truth = task.parse_truth(ground_truth, subtype)
+    except ValueError as err:
+        raise ValueError(f"{describe_row(data_source, extra_info)}: {err}") from None
+
+    text = response if isinstance(response, str) else ""
+    exact = task.parse_exact(text, truth)
+    answer = exact if parse_mode == "strict" else _parse_lenient(task, text, truth)
+    grade = task.grade(answer, truth) if answer is not None else _UNPARSED
+    formatted = 1.0 if exact is not None and task.is_valid(exact, truth) else 0.0
+    task_reward = grade.smooth if reward_mode == "smooth" else grade.strict
+    weight = float(format_weight)
+    total = (1.0 - weight) * task_reward + weight * formatted
+    return {
+        "score": min(1.0, max(0.0, total)),
+        "acc": float(grade.acc),
+        "parsed": 1.0 if answer is not None else 0.0,
+        "format": formatted,
+        "task_reward": float(task_reward),
+        "task": task.name,
+        "pred": task.render(answer) if answer is not None else "",
+    }
+
+
+def resolve_task(data_source: str, extra_info: Optional[Mapping[str, Any]] = None) -> tuple[Task, str]:
+    """The registered task and the subtype a row belongs to; ``ValueError`` naming the row otherwise.
+
+    >>> resolve_task("videossr/jigsaw/n6")[0].name
+    'jigsaw'
+    """
+    try:
+        name, subtype = parse_data_source(data_source)
+    except ValueError as err:
+        info = extra_info if isinstance(extra_info, Mapping) else {}
+        name, subtype = info.get("task"), str(info.get("subtype") or "")
+        if name not in TASKS:
+            raise ValueError(
+                f"{describe_row(data_source, extra_info)}: cannot route it to a reward: {err}; "
+                f"extra_info.task is {name!r}, not one of {sorted(TASKS)}"
+            ) from None
+    if name not in TASKS:
+        raise ValueError(
+            f"{describe_row(data_source, extra_info)}: unknown task {name!r}; "
+            f"registered tasks: {sorted(TASKS)}"
+        )
+    return TASKS[name], subtype
+
+
+def describe_row(data_source: Any, extra_info: Optional[Mapping[str, Any]]) -> str:
+    """Human-readable row identity for error messages.
+
+    >>> describe_row("videossr/counting/easy", {"index": 7, "split": "train"})
+    "row 7 (split 'train', data_source 'videossr/counting/easy')"
+    """
+    info = extra_info if isinstance(extra_info, Mapping) else {}
+    if "index" in info:
+        return f"row {info['index']} (split {info.get('split')!r}, data_source {data_source!r})"
+    return f"row with data_source {data_source!r}"
+
+
+def _parse_lenient(task: Task, text: str, truth: Any) -> Optional[Any]:
+    """One answer, agreed on by every candidate that parses; disagreement means no answer."""
+    answers = [a for a in (task.parse_loose(c, truth) for c in answer_candidates(text)) if a is not None]
+    if not answers or any(a != answers[0] for a in answers[1:]):
+        return None
+    return answers[0]
+
+
+def _check_options(parse_mode: str, reward_mode: str, format_weight: float) -> None:
+    if parse_mode not in PARSE_MODES:
+        raise ValueError(f"parse_mode must be one of {PARSE_MODES}, got {parse_mode!r}")
+    if reward_mode not in REWARD_MODES:
+        raise ValueError(f"reward_mode must be one of {REWARD_MODES}, got {reward_mode!r}")
+    try:
+        weight = float(format_weight)
+    except (TypeError, ValueError):
+        weight = float("nan")
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"format_weight must be a number in [0, 1], got {format_weight!r}")

@@ -1,0 +1,43 @@
+"""Dataset card: counts per subtype, answer statistics, priors next to random guessing, the command."""
+
+from __future__ import annotations
+
+import re
+
+from data_prep.build import build_dataset, read_rows
+from data_prep.card import answer_statistics
+
+
+def test_card_reports_counts_priors_and_command(frames_dir, tmp_path):
+    out = tmp_path / "data"
+    build_dataset(frames_dir, out, "viubench", per_subtype=3, seed=2, progress=False, command="CMD-VIU")
+    build_dataset(
+        frames_dir, out, "videossr30k", size=6, seed=2, uniform=True, progress=False, command="CMD-TRAIN"
+    )
+    card = (out / "README.md").read_text()
+    assert card.startswith("---\n") and "config_name: viubench" in card and "config_name: train" in card
+    assert "CMD-VIU" in card and "CMD-TRAIN" in card
+    assert "| uniform | `True` |" in card and "| uniform | `False` |" in card
+    rows = read_rows(out / "viubench.parquet")
+    for source in {r["data_source"] for r in rows}:
+        videos = len({r["extra_info"]["video_id"] for r in rows if r["data_source"] == source})
+        assert re.search(rf"\| `{re.escape(source)}` \| 3 \| {videos} \|", card), source
+    # the priors table: one line per subtype with random guess and best constant
+    prior_lines = [line for line in card.splitlines() if line.startswith("| `videossr/") and line.count("|") == 10]
+    assert len(prior_lines) == 9 + len({r["data_source"] for r in read_rows(out / "train.parquet")})
+    counting_easy = next(line for line in prior_lines if "counting/easy" in line).split("|")
+    assert float(counting_easy[3]) == 0.111  # random acc = 1/9
+    jig8 = next(line for line in prior_lines if "jigsaw/n8" in line).split("|")
+    assert float(jig8[3]) == 0.0
+
+
+def test_answer_statistics_per_task():
+    rows = [{"extra_info": {"task": "counting", "answer": a}} for a in ("3,3,3", "1,2,9", "3,3,3")]
+    assert answer_statistics(rows) == "per-type count mean 3.33, range 1-9; most common answer `3,3,3` (2x)"
+    meta = '{"start_frame": %d, "end_frame": %d}'
+    rows = [
+        {"extra_info": {"task": "grounding", "answer": "x", "meta": meta % se}} for se in ((0, 8), (10, 26))
+    ]
+    assert (
+        answer_statistics(rows) == "start frame mean 5.0 (range 0-10), length mean 12.0 frames (range 8-16)"
+    )

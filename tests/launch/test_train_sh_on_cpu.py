@@ -1,0 +1,85 @@
+"""launch/train.sh: its pre-flight checks fail with clear messages, and DRY_RUN=1 validates the full
+command through verl (``main_ppo --cfg job`` + verl's validate_config) on a CPU machine."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TRAIN_SH = ROOT / "launch" / "train.sh"
+
+
+def run_train(tmp_path: Path, data_dir: Path, model: Path | str, *args: str, **env_vars: str):
+    env = {
+        **os.environ,
+        "PYTHON": sys.executable,
+        "DATA_DIR": str(data_dir),
+        "MODEL_PATH": str(model),
+        "RUN_DIR": str(tmp_path / "run"),
+        "MIN_FREE_GB": "0",
+        "CONFIG_NAME": "videossr_small",
+        "DRY_RUN": "1",
+        **env_vars,
+    }
+    return subprocess.run(["bash", str(TRAIN_SH), *args], env=env, capture_output=True, text=True, timeout=180)
+
+
+def test_dry_run_validates_and_writes_the_resolved_config(tmp_path, videossr_data_dir, tiny_qwen3vl_dir):
+    proc = run_train(tmp_path, videossr_data_dir, tiny_qwen3vl_dir, "trainer.total_epochs=2", N_GPUS="1")
+    assert proc.returncode == 0, proc.stderr
+    assert "DRY_RUN=1: all checks passed" in proc.stderr
+    (resolved,) = (tmp_path / "run" / "config").glob("resolved-*.yaml")
+    cfg = yaml.safe_load(resolved.read_text())
+    assert cfg["actor_rollout_ref"]["model"]["path"] == str(tiny_qwen3vl_dir)
+    assert cfg["data"]["train_files"] == str(videossr_data_dir / "train.parquet")
+    assert cfg["data"]["val_files"] == str(videossr_data_dir / "viubench.parquet")
+    assert cfg["trainer"]["default_local_dir"] == str(tmp_path / "run" / "checkpoints")
+    assert cfg["trainer"]["resume_mode"] == "auto"
+    assert cfg["trainer"]["n_gpus_per_node"] == 1 and cfg["trainer"]["total_epochs"] == 2  # "$@" wins
+    assert cfg["data"]["custom_cls"]["name"] == "VideoSSRDataset"
+
+
+def test_a_misspelled_override_fails_with_verls_error(tmp_path, videossr_data_dir, tiny_qwen3vl_dir):
+    proc = run_train(tmp_path, videossr_data_dir, tiny_qwen3vl_dir, "actor_rollout_ref.actor.ppo_mini_batch_sz=4")
+    assert proc.returncode != 0
+    assert "Could not override 'actor_rollout_ref.actor.ppo_mini_batch_sz'" in proc.stderr
+    assert "verl rejected the configuration" in proc.stderr
+    assert not list((tmp_path / "run" / "config").glob("resolved-*.yaml"))  # no half-written config
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"MODEL_PATH": "/nonexistent/model"}, "MODEL_PATH=/nonexistent/model does not exist"),
+        ({"TRAIN_FILES": "/nonexistent/train.parquet"}, "data file /nonexistent/train.parquet not found"),
+        ({"CONFIG_NAME": "videossr_nope"}, "CONFIG_NAME=videossr_nope: no "),
+        ({"MIN_FREE_GB": "999999999"}, "GB free under"),
+        ({"N_GPUS": "two"}, "N_GPUS=two is not a positive integer"),
+    ],
+)
+def test_preflight_checks_stop_with_a_clear_message(tmp_path, videossr_data_dir, tiny_qwen3vl_dir, change, message):
+    proc = run_train(tmp_path, videossr_data_dir, tiny_qwen3vl_dir, **change)
+    assert proc.returncode == 1
+    assert message in proc.stderr, proc.stderr
+
+
+def test_model_folder_without_config_json_is_rejected(tmp_path, videossr_data_dir):
+    proc = run_train(tmp_path, videossr_data_dir, tmp_path)
+    assert proc.returncode == 1 and "has no config.json" in proc.stderr
+
+
+def test_too_few_gpus_stops_before_ray_starts(tmp_path, videossr_data_dir, tiny_qwen3vl_dir):
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "nvidia-smi").write_text("#!/usr/bin/env bash\necho 'GPU 0: NVIDIA H100 (UUID: GPU-0)'\n")
+    (fake_bin / "nvidia-smi").chmod(0o755)
+    proc = run_train(tmp_path, videossr_data_dir, tiny_qwen3vl_dir, DRY_RUN="0", N_GPUS="2",
+                     PATH=f"{fake_bin}:{os.environ['PATH']}")
+    assert proc.returncode == 1
+    assert "2 GPUs requested (trainer.n_gpus_per_node) but nvidia-smi lists 1; set N_GPUS=1" in proc.stderr

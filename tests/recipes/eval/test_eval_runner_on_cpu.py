@@ -1,0 +1,79 @@
+"""Failure accounting of the shared loop: every question ends as exactly one record.
+
+The model is replaced by a scripted answer sheet here because what is under test is the loop and
+the accounting (ok / unparsable / error / missing_video) with the real scorer; the real model
+path is covered by test_viubench_on_cpu.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from recipes.videossr.eval.runner import EvalSample, run_samples
+from recipes.videossr.eval.samples import SampleStore
+from recipes.videossr.eval.scoring import viubench_scorer
+from recipes.videossr.eval.table import results_row
+
+
+class AnswerSheet:
+    """Answers by question text; raises for the text "boom" (like a decode/OOM failure)."""
+
+    name = "sheet"
+
+    def __init__(self, answers):
+        self.answers, self.calls = answers, []
+
+    def generate(self, conversations):
+        self.calls.append(len(conversations))
+        texts = [c[0]["content"] for c in conversations]
+        if "boom" in texts:
+            raise RuntimeError("decoder exploded")
+        return [self.answers[t] for t in texts]
+
+
+def sample(i: str, ds: str, truth: str, media) -> EvalSample:
+    return EvalSample(i, ds, [{"role": "user", "content": i}], media, truth, i)
+
+
+def test_every_failure_counts_as_zero(tmp_path):
+    frame = tmp_path / "f.jpg"
+    frame.write_bytes(b"x")
+    samples = [
+        sample("q1", "videossr/counting/easy", "3,1,4", [str(frame)]),
+        sample("q2", "videossr/counting/easy", "3,1,4", [str(frame)]),
+        sample("boom", "videossr/counting/easy", "3,1,4", [str(frame)]),
+        sample("q4", "videossr/counting/easy", "3,1,4", [str(tmp_path / "gone.jpg")]),
+        sample("q5", "videossr/jigsaw/n6", "341562", [str(frame)]),
+    ]
+    sheet = AnswerSheet({"q1": "3,1,4", "q2": "no idea", "q5": "341562"})
+    store = SampleStore(tmp_path / "run", {"m": 1})
+    records = run_samples(samples, lambda: sheet, store, viubench_scorer(), batch_size=4, progress=False)
+    status = {r["id"]: r["status"] for r in records}
+    assert status == {"q1": "ok", "q2": "unparsable", "boom": "error", "q4": "missing_video", "q5": "ok"}
+    assert [r["id"] for r in records] == ["q1", "q2", "boom", "q4", "q5"]
+    assert "decoder exploded" in records[2]["error"] and "gone.jpg" in records[3]["error"]
+    # the failing batch (4 questions: the missing video never reaches the model) is retried one by one
+    assert sheet.calls == [4, 1, 1, 1, 1]
+    row = results_row("m", records)
+    assert row.values["Cnt-E"] == pytest.approx(25.0)  # 1 right out of 4, failures in the denominator
+    assert row.counts["videossr/counting/easy"] == {"n": 4, "ok": 1, "unparsable": 1, "error": 1, "missing_video": 1}
+
+
+def test_finished_run_does_not_load_the_model(tmp_path):
+    frame = tmp_path / "f.jpg"
+    frame.write_bytes(b"x")
+    samples = [sample("q1", "videossr/jigsaw/n6", "341562", [str(frame)])]
+    store = SampleStore(tmp_path / "run", {})
+    run_samples(samples, lambda: AnswerSheet({"q1": "341562"}), store, viubench_scorer(), progress=False)
+
+    def no_model():
+        raise AssertionError("model loaded for a finished run")
+
+    again = run_samples(samples, no_model, SampleStore(tmp_path / "run", {}), viubench_scorer(), progress=False)
+    assert again[0]["metric"] == 1.0
+
+
+def test_duplicate_ids_are_refused(tmp_path):
+    s = sample("q", "videossr/jigsaw/n6", "341562", [])
+    with pytest.raises(ValueError, match="not unique"):
+        run_samples([s, s], lambda: None, SampleStore(tmp_path, {}), viubench_scorer(), progress=False)

@@ -1,0 +1,86 @@
+"""Every config in recipes/videossr/config composes through Hydra against verl's ppo_trainer and
+passes verl's own validate_config; the paper's values are the ones shipped."""
+
+from __future__ import annotations
+
+import pytest
+from hydra.errors import ConfigCompositionException
+from omegaconf import OmegaConf
+from verl.utils.dataset.rl_dataset import get_dataset_class
+
+from recipes.videossr.compose import CONFIG_DIR, compose_recipe, config_names, validate_recipe
+from recipes.videossr.dataset import VideoSSRDataset
+from rewards.verl_reward import REWARD_FUNCTION_NAME, REWARD_FUNCTION_PATH
+
+DATA = ["data.train_files=/data/train.parquet", "data.val_files=/data/viubench.parquet"]
+
+
+def test_the_three_presets_ship():
+    assert config_names() == ["videossr_qwen25vl_7b", "videossr_qwen3vl_8b", "videossr_small"]
+
+
+@pytest.mark.parametrize("name", config_names())
+def test_every_config_composes_and_validates(name):
+    cfg = compose_recipe(name, DATA)
+    validate_recipe(cfg)  # verl's own checks (batch vs GPUs, micro-batch settings, ...)
+    OmegaConf.to_container(cfg, resolve=True)  # every interpolation resolves
+    assert cfg.algorithm.adv_estimator == "grpo" and cfg.actor_rollout_ref.rollout.name == "vllm"
+    # This project's reward, through verl 0.9.1's keys (the 0.8-era top-level keys stay unset).
+    assert cfg.reward.custom_reward_function.path == REWARD_FUNCTION_PATH
+    assert cfg.reward.custom_reward_function.name == REWARD_FUNCTION_NAME
+    assert cfg.custom_reward_function.path is None
+    assert get_dataset_class(cfg.data) is VideoSSRDataset
+    vllm = cfg.actor_rollout_ref.rollout.engine_kwargs.vllm
+    assert vllm.limit_mm_per_prompt.video >= 8  # the 8-clip jigsaw fits
+    assert vllm.mm_processor_cache_gb == 0
+    rollout = cfg.actor_rollout_ref.rollout
+    assert rollout.max_model_len >= cfg.data.max_prompt_length + cfg.data.max_response_length
+    patch = 14 if "qwen25" in name else 16
+    assert cfg.data.image_patch_size == patch
+
+
+@pytest.mark.parametrize("name", config_names())
+def test_every_config_opens_with_the_command_that_runs_it(name):
+    head = (CONFIG_DIR / f"{name}.yaml").read_text().split("\nhydra:")[0]
+    assert f"CONFIG_NAME={name} " in head and "bash launch/train.sh" in head
+    assert f"--config-name {name} " in head and "python -m verl.trainer.main_ppo" in head
+
+
+def test_the_paper_setting():
+    cfg = compose_recipe("videossr_qwen3vl_8b", DATA)
+    actor, rollout = cfg.actor_rollout_ref.actor, cfg.actor_rollout_ref.rollout
+    assert cfg.actor_rollout_ref.model.path == "Qwen/Qwen3-VL-8B-Instruct"
+    assert (cfg.trainer.nnodes, cfg.trainer.n_gpus_per_node, cfg.trainer.total_epochs) == (1, 8, 1)
+    assert actor.optim.lr == 1e-6
+    assert cfg.data.train_batch_size == actor.ppo_mini_batch_size == 64
+    assert rollout.n == 8
+    assert (actor.use_kl_loss, actor.kl_loss_coef, actor.kl_loss_type) == (True, 1e-3, "low_var_kl")
+    assert actor.entropy_coeff == 0 and not cfg.algorithm.use_kl_in_reward
+    assert (cfg.data.max_prompt_length, cfg.data.max_response_length) == (8192, 2048)
+    assert rollout.gpu_memory_utilization == 0.6
+    assert cfg.reward.custom_reward_function.reward_kwargs == {"parse_mode": "strict", "reward_mode": "smooth",
+                                                               "format_weight": 0.0}
+
+
+def test_variants_differ_only_where_they_should():
+    paper = compose_recipe("videossr_qwen3vl_8b", DATA)
+    q25 = compose_recipe("videossr_qwen25vl_7b", DATA)
+    small = compose_recipe("videossr_small", DATA)
+    assert q25.actor_rollout_ref.model.path == "Qwen/Qwen2.5-VL-7B-Instruct"
+    assert q25.actor_rollout_ref.actor == paper.actor_rollout_ref.actor
+    assert small.actor_rollout_ref.model.path == "Qwen/Qwen3-VL-2B-Instruct"
+    assert small.trainer.n_gpus_per_node == 2 and small.actor_rollout_ref.rollout.n == 8
+    validate_recipe(compose_recipe("videossr_small", DATA + ["trainer.n_gpus_per_node=1"]))  # 1 GPU works too
+
+
+def test_a_misspelled_override_fails_with_hydras_error():
+    with pytest.raises(ConfigCompositionException, match="Could not override 'actor_rollout_ref.rollout.nn'"):
+        compose_recipe("videossr_small", DATA + ["actor_rollout_ref.rollout.nn=4"])
+
+
+def test_an_inconsistent_batch_fails_verls_validation():
+    cfg = compose_recipe("videossr_qwen3vl_8b", DATA + [
+        "actor_rollout_ref.actor.use_dynamic_bsz=false", "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=1",
+        "actor_rollout_ref.actor.ppo_mini_batch_size=128"])
+    with pytest.raises(ValueError, match=r"train_batch_size \(64\) must be >= actor.ppo_mini_batch_size \(128\)"):
+        validate_recipe(cfg)
