@@ -11,10 +11,10 @@ import pytest
 # those folders would shadow the real packages (rewards, recipes) as namespace packages.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from data_prep.build import build_dataset
 from data_prep.embedded import embedded_videos
 from data_prep.frames import extract_frames
 from data_prep.synthetic import SynthSpec, write_corpus
-from data_prep.build import build_dataset
 from recipes.videossr.tiny_models import build_tiny_model
 
 # Small and short so the whole suite stays fast on 2 cores; still real H.264.
