@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-# tests/<package>/ mirrors the source tree without __init__.py; pytest puts tests/ on sys.path, where
-# those folders would shadow the real packages (rewards, recipes) as namespace packages.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from data_prep.build import build_dataset
 from data_prep.embedded import embedded_videos
