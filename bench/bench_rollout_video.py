@@ -58,13 +58,18 @@ def messages_for(paths: list[str], fps: float) -> list[dict]:
             {"role": "user", "content": [clip, {"type": "text", "text": "Count the shapes."}]}]
 
 
+LOOP = asyncio.new_event_loop()
+
+
 def one_prompt(dataset_cls, messages, builder, patch: int, n: int, config) -> tuple[float, float, int]:
     """Seconds for n sessions (media extraction + processor call each); also extraction-only seconds."""
     extract = 0.0
     start = time.perf_counter()
     for _ in range(n):
         t = time.perf_counter()
-        _, videos, _ = asyncio.run(dataset_cls.process_multi_modal_info(messages, patch, config))
+        # One long-lived loop, as in verl's agent-loop workers (asyncio.run per call would add a
+        # new loop and executor thread to every session and bill it to the extraction).
+        _, videos, _ = LOOP.run_until_complete(dataset_cls.process_multi_modal_info(messages, patch, config))
         extract += time.perf_counter() - t
         ids = builder.build_initial_tokens(messages, videos=videos)
     return time.perf_counter() - start, extract, len(ids)
