@@ -29,18 +29,18 @@ def test_docstring_examples(module_name):
     assert result.failed == 0, f"{result.failed} docstring example(s) failed in {module_name}"
 
 
-def test_every_data_prep_option_is_documented():
+@pytest.mark.parametrize("cli_module,prog", [("data_prep.cli", "data_prep"), ("recipes.videossr.eval.cli", "eval")])
+def test_every_cli_option_is_documented(cli_module, prog):
     import argparse
 
-    from data_prep.cli import build_parser
-
     readme = (ROOT / "README.md").read_text()
-    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    parser = importlib.import_module(cli_module).build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     missing = []
-    for name, parser in sub.choices.items():
-        if f"data_prep {name}" not in readme:
+    for name, subparser in sub.choices.items():
+        if f"{prog} {name}" not in readme:
             missing.append(f"command {name}")
-        for action in parser._actions:
+        for action in subparser._actions:
             for flag in action.option_strings:
                 if flag.startswith("--") and flag != "--help" and f"`{flag}" not in readme:
                     missing.append(f"{name} {flag}")

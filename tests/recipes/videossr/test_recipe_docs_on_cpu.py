@@ -23,9 +23,9 @@ def test_docstring_examples(name):
 
 @pytest.mark.parametrize("script", ["train.sh", "slurm/train.sbatch"])
 def test_every_environment_variable_is_in_the_readme(script):
-    readme = (ROOT / "recipes" / "videossr" / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     text = (ROOT / "launch" / script).read_text()
     names = set(re.findall(r'^([A-Z_]+)="\$\{\1:-', text, flags=re.M))
     assert names, script
     missing = sorted(n for n in names if f"`{n}`" not in readme)
-    assert not missing, f"{script}: document {missing} in recipes/videossr/README.md"
+    assert not missing, f"{script}: document {missing} in README.md"
