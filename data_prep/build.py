@@ -31,7 +31,6 @@ import json
 import os
 import shlex
 import shutil
-import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,15 +38,14 @@ from typing import Any, Optional
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tqdm import tqdm
 
 from data_prep import schema
 from data_prep.builders.mixes import load_mix
 from data_prep.builders.plan import plan_samples
 from data_prep.builders.splits import DEFAULT_EVAL_FRACTION, split_of
-from data_prep.executors import run_unordered
+from data_prep.executors import run_journaled
 from data_prep.frames import CONFIG, load_manifest
-from data_prep.jsonl import JsonlAppender, read_records, rewrite_sorted, write_atomic
+from data_prep.jsonl import read_records, write_atomic
 from data_prep.tasks import get_task
 from data_prep.tasks.base import SampleSpec, SkipSample, TaskContext
 
@@ -136,18 +134,9 @@ def build_dataset(
     done = {r["sample_id"]: r for r in read_records(rows_path)}
     todo = [(s, _records_for(s, records)) for s in specs if s.sample_id not in done]
     job = functools.partial(build_one, ctx=ctx)
-    bar = tqdm(
-        total=len(todo), unit="sample", desc=f"build {mix.name}", disable=not progress, file=sys.stderr
-    )
-    with JsonlAppender(rows_path) as appender:
-        for record in run_unordered(job, todo, workers=workers, ray_address=ray_address):
-            appender.append(record)
-            done[record["sample_id"]] = record
-            bar.update(1)
-            if record["status"] != "ok":
-                bar.write(f"skipped {record['sample_id']} ({record['video_id']}): {record['reason']}")
-    bar.close()
-    rewrite_sorted(rows_path, done.values(), key="sample_id")
+    run_journaled(job, todo, rows_path, done, "sample_id", workers=workers, ray_address=ray_address,
+                  progress=progress, desc=f"build {mix.name}", unit="sample",
+                  describe_skip=lambda r: f"skipped {r['sample_id']} ({r['video_id']}): {r['reason']}")
     shutil.rmtree(out / PARTIAL, ignore_errors=True)
 
     ordered = [done[s.sample_id] for s in specs]

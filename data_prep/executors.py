@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing as mp
+import sys
+from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
+
+from tqdm import tqdm
+
+from data_prep.jsonl import JsonlAppender, rewrite_sorted
 
 
 def run_unordered(
@@ -64,3 +70,38 @@ def _run_ray(fn, items, workers, address, max_in_flight) -> Iterator[Any]:
     finally:
         if started_here:
             ray.shutdown()
+
+
+def run_journaled(
+    fn: Callable[[Any], dict],
+    todo: list[Any],
+    journal: Path,
+    done: dict[str, dict],
+    key: str,
+    *,
+    workers: int = 1,
+    ray_address: Optional[str] = None,
+    progress: bool = True,
+    desc: str = "",
+    unit: str = "item",
+    describe_skip: Callable[[dict], str] = lambda r: f"skipped: {r.get('reason', '')}",
+) -> dict[str, dict]:
+    """Run ``fn`` over ``todo`` and journal every result record the moment it completes.
+
+    This is what makes the pipeline's stages resumable: each record is appended durably to the
+    JSONL ``journal`` (and added to ``done`` under ``record[key]``) as soon as it arrives, so a
+    killed run loses at most the items in flight. Records whose ``status`` is not ``"ok"`` are
+    reported under the progress bar. At the end the journal is rewritten sorted by ``key``, so the
+    finished file does not depend on completion order. Returns ``done``.
+    """
+    bar = tqdm(total=len(todo), unit=unit, desc=desc, disable=not progress, file=sys.stderr)
+    with JsonlAppender(journal) as appender:
+        for record in run_unordered(fn, todo, workers=workers, ray_address=ray_address):
+            appender.append(record)
+            done[record[key]] = record
+            bar.update(1)
+            if record.get("status") != "ok":
+                bar.write(describe_skip(record))
+    bar.close()
+    rewrite_sorted(journal, done.values(), key=key)
+    return done

@@ -23,18 +23,16 @@ import functools
 import json
 import os
 import shutil
-import sys
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 from PIL import Image
-from tqdm import tqdm
 
 from data_prep import decode
-from data_prep.executors import run_unordered
-from data_prep.jsonl import JsonlAppender, read_records, rewrite_sorted, write_atomic
+from data_prep.executors import run_journaled
+from data_prep.jsonl import read_records, write_atomic
 from data_prep.video_ids import SourceVideo, discover_videos
 
 MANIFEST = "manifest.jsonl"
@@ -190,16 +188,9 @@ def extract_frames(
         options = FrameOptions(**{**asdict(options), "decode_threads": 1})
     job = functools.partial(extract_one, out_dir=out, options=options)
 
-    bar = tqdm(total=len(todo), unit="video", desc="frames", disable=not progress, file=sys.stderr)
-    with JsonlAppender(manifest) as appender:
-        for record in run_unordered(job, todo, workers=workers, ray_address=ray_address):
-            appender.append(record)
-            done[record["video_id"]] = record
-            bar.update(1)
-            if record["status"] != "ok":
-                bar.write(f"skipped {record['source_key']}: {record['reason']}")
-    bar.close()
-    rewrite_sorted(manifest, done.values(), key="video_id")
+    run_journaled(job, todo, manifest, done, "video_id", workers=workers, ray_address=ray_address,
+                  progress=progress, desc="frames", unit="video",
+                  describe_skip=lambda r: f"skipped {r['source_key']}: {r['reason']}")
     shutil.rmtree(out / PARTIAL, ignore_errors=True)
     ok = sum(1 for r in done.values() if r["status"] == "ok")
     return FramesSummary(out, len(done), ok, len(done) - ok, len(todo))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,17 @@ def videossr_data_dir(tmp_path_factory, frames_dir) -> Path:
     build_dataset(frames_dir, out, "videossr30k", size=12, progress=False)
     build_dataset(frames_dir, out, "viubench", per_subtype=1, progress=False)
     return out
+
+
+def _tree_digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        h.update(path.relative_to(folder).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="session")
+def tree_digest():
+    """``tree_digest(folder)``: sha256 over every file's relative path and bytes (byte-identity checks)."""
+    return _tree_digest

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -19,16 +18,8 @@ from data_prep.cli import main
 from data_prep.frames import load_manifest
 
 
-def tree_digest(folder: Path) -> str:
-    h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        h.update(path.relative_to(folder).as_posix().encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
-
-
 @pytest.fixture(scope="module")
-def built(frames_dir, tmp_path_factory):
+def built(frames_dir, tmp_path_factory, tree_digest):
     """A training build and a VIUBench build in one dataset folder."""
     before = tree_digest(frames_dir)
     out = tmp_path_factory.mktemp("built") / "data"
@@ -147,7 +138,7 @@ def test_split_is_a_pure_function_of_the_id():
     assert all(split_of(v, 0.1) == "train" for v in ids if split_of(v, 0.2) == "train")  # nested
 
 
-def test_same_options_same_bytes_with_workers_and_resume(frames_dir, tmp_path):
+def test_same_options_same_bytes_with_workers_and_resume(frames_dir, tmp_path, tree_digest):
     out = tmp_path / "data"
     build_dataset(frames_dir, out, "viubench", per_subtype=2, seed=3, progress=False)
     first = (out / "viubench.parquet").read_bytes()
@@ -260,7 +251,7 @@ def test_manifest_fixture_has_eval_videos(frames_dir):
 
 
 @pytest.mark.ray
-def test_ray_path_gives_the_same_dataset(frames_dir, tmp_path):
+def test_ray_path_gives_the_same_dataset(frames_dir, tmp_path, tree_digest):
     pytest.importorskip("ray")
     out = tmp_path / "data"
     build_dataset(frames_dir, out, "viubench", per_subtype=1, seed=9, progress=False)

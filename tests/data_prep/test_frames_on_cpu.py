@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -22,15 +21,6 @@ from data_prep.video_ids import discover_videos
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bad_videos import audio_only, encode  # noqa: E402
-
-
-def tree_digest(folder: Path) -> str:
-    """sha256 over every file's relative path and bytes."""
-    h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        h.update(path.relative_to(folder).as_posix().encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
@@ -132,14 +122,14 @@ def test_stored_frames_are_the_planned_source_frames(tmp_path):
     assert np.allclose(greens, expected, atol=6), (greens[:5], expected[:5])
 
 
-def test_same_inputs_give_identical_bytes(synthetic_videos, tmp_path):
+def test_same_inputs_give_identical_bytes(synthetic_videos, tmp_path, tree_digest):
     a, b = tmp_path / "a", tmp_path / "b"
     extract_frames([synthetic_videos], a, progress=False)
     extract_frames([synthetic_videos], b, workers=2, progress=False)
     assert tree_digest(a) == tree_digest(b)
 
 
-def test_rerun_on_finished_output_does_no_work(synthetic_videos, tmp_path):
+def test_rerun_on_finished_output_does_no_work(synthetic_videos, tmp_path, tree_digest):
     out = tmp_path / "out"
     extract_frames([synthetic_videos], out, progress=False)
     digest, mtimes = tree_digest(out), snapshot(out)
@@ -151,7 +141,7 @@ def test_rerun_on_finished_output_does_no_work(synthetic_videos, tmp_path):
     }
 
 
-def test_resume_repairs_torn_manifest_and_stale_folders(synthetic_videos, tmp_path):
+def test_resume_repairs_torn_manifest_and_stale_folders(synthetic_videos, tmp_path, tree_digest):
     reference = tmp_path / "reference"
     extract_frames([synthetic_videos], reference, progress=False)
     out = tmp_path / "out"
@@ -168,7 +158,7 @@ def test_resume_repairs_torn_manifest_and_stale_folders(synthetic_videos, tmp_pa
 
 
 @pytest.mark.slow
-def test_kill_9_mid_run_then_resume_matches_uninterrupted_run(tmp_path):
+def test_kill_9_mid_run_then_resume_matches_uninterrupted_run(tmp_path, tree_digest):
     videos = tmp_path / "videos"
     write_corpus(videos, 10, seed=3, spec=SynthSpec(width=320, height=240, fps=24, seconds=6))
     reference = tmp_path / "reference"
@@ -214,7 +204,7 @@ def test_cli_reports_and_exits_cleanly(synthetic_videos, tmp_path):
 
 
 @pytest.mark.ray
-def test_ray_path_gives_the_same_output(synthetic_videos, tmp_path):
+def test_ray_path_gives_the_same_output(synthetic_videos, tmp_path, tree_digest):
     pytest.importorskip("ray")
     local, ray_out = tmp_path / "local", tmp_path / "ray"
     extract_frames([synthetic_videos], local, progress=False)

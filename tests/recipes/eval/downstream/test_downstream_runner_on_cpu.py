@@ -18,7 +18,7 @@ def _write(path, items):
 
 def test_multiple_choice_run_counts_every_item(synthetic_videos, tiny_qwen25vl_dir, tmp_path):
     videos = sorted(p.stem for p in synthetic_videos.glob("*.mp4"))[:2]
-    items = [{"video": v, "question": f"Which colour?\nA. red\nB. blue\nC. green", "answer": "B"} for v in videos]
+    items = [{"video": v, "question": "Which colour?\nA. red\nB. blue\nC. green", "answer": "B"} for v in videos]
     items.append({"video": "not_there", "question": "Q?\nA. x\nB. y", "answer": "(A)"})
     path = _write(tmp_path / "mcbench.json", items)
     out = tmp_path / "out"
