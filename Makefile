@@ -10,7 +10,7 @@ PY      := $(VENV)/bin/python
 LOCK    := requirements/cpu-lock.txt
 STAMP   := $(VENV)/.videossr-installed
 
-.PHONY: all venv demo test test-fast bench clean help
+.PHONY: venv demo test bench clean help
 
 help:
 	@echo "make demo   - run the pipeline on embedded videos into $(DEMO_OUT)"
@@ -38,6 +38,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/bench_frames.py
 	$(PY) bench/bench_rollout_video.py
+	$(PY) bench/bench_rewards.py
 
 clean:
 	rm -rf $(VENV) outputs
