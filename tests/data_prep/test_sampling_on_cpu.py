@@ -42,3 +42,12 @@ def test_invalid_options(kwargs):
 )
 def test_fit_within(w, h, budget, expected):
     assert fit_within(w, h, budget) == expected
+
+
+def test_matches_the_reference_formula_for_every_length():
+    """The reference scripts' arithmetic, written out independently, for T = 53..5000 frames."""
+    for total in range(53, 5001):
+        start, end = int(0.05 * total), int(0.95 * total)
+        step = (end - start) // 48
+        expected = tuple(start + i * step for i in range(48))
+        assert plan_frames(total, 30.0).indices == expected, total
