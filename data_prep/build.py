@@ -102,6 +102,7 @@ def build_dataset(
     specs = plan_samples(mix, pool, seed, size=size, per_subtype=per_subtype, uniform=uniform)
 
     stem = Path(mix.output).stem
+    _check_eval_fraction(out, stem, eval_fraction)
     out.mkdir(parents=True, exist_ok=True)
     config = {
         "mix": dataclasses.asdict(mix) | {"source": os.path.basename(mix.source)},
@@ -236,6 +237,21 @@ def _check_out_dir(out: Path, frames: Path, records) -> None:
     for folder in sources:
         if out == folder or folder in out.parents:
             raise ValueError(f"--out {out} is inside the source video folder {folder}; choose another folder")
+
+
+def _check_eval_fraction(out: Path, stem: str, eval_fraction: float) -> None:
+    """Refuse a build whose train/eval split differs from another build's in the same folder."""
+    # Another fraction moves videos across the split: train and VIUBench would share videos.
+    for other in sorted(out.glob("*.build.json")):
+        if other.name == f"{stem}.build.json":
+            continue  # the same build's own options: _check_config compares all of them
+        theirs = json.loads(other.read_text()).get("config", {}).get("eval_fraction")
+        if theirs is not None and float(theirs) != float(eval_fraction):
+            raise ValueError(
+                f"{out}: {other.name} was built with eval_fraction={theirs}, but {stem}.build.json "
+                f"would use eval_fraction={eval_fraction}; builds in one folder must share the "
+                f"train/VIUBench split (use the same --eval-fraction or choose a new --out)"
+            )
 
 
 def _check_config(path: Path, config: dict[str, Any], command: str) -> None:

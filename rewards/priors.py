@@ -14,8 +14,9 @@ For every ``data_source`` of a dataset, :func:`answer_priors` reports
 ==========================  ================================================================
 
 Answer spaces (the generator's, see each task module): counting 1..9 (easy) / 1..16 (hard) per
-shape; jigsaw all n! orders; grounding random guesses of U{8..16} frames at a uniform start and
-constant answers over every frame-aligned segment of the ``num_frames`` shown. Everything is exact
+shape, or 1..F*K when the row's ``meta`` records the level it was built with; jigsaw all n!
+orders; grounding random guesses of U{8..16} frames at a uniform start and constant answers over
+every frame-aligned segment of the ``num_frames`` shown. Everything is exact
 (enumeration, vectorised with numpy), so the figures are deterministic.
 
 >>> rows = [{"data_source": "videossr/counting/easy", "reward_model": {"ground_truth": "3,1,4"},

@@ -3,7 +3,8 @@
 A video is an evaluation (VIUBench) video when a hash of its id falls below ``eval_fraction``
 (default 0.2). Training builds use only the other videos, so a VIUBench build never shares a
 video with a training build of the same frames folder as long as both use the same fraction (the
-default; both dataset cards record it). Adding videos never moves an existing video across.
+default; both dataset cards record it, and a build refuses a folder whose other builds used
+another). Adding videos never moves an existing video across.
 """
 
 from __future__ import annotations

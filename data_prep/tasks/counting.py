@@ -159,7 +159,8 @@ def make_sample(spec: SampleSpec, ctx: TaskContext) -> dict[str, Any]:
     if spec.subtype not in LEVELS:
         raise ValueError(f"unknown counting level {spec.subtype!r}; known: {sorted(LEVELS)}")
     opts = ctx.options.get("counting", {})
-    max_frames, max_per_frame = opts.get("levels", LEVELS)[spec.subtype]
+    # A mix may override one level only; the others keep the paper's numbers.
+    max_frames, max_per_frame = {**LEVELS, **(opts.get("levels") or {})}[spec.subtype]
     rng = rng_for(spec)
     n = int(ctx.records[spec.video_id]["num_frames"])
     per_type = [instances_per_frame(rng, max_frames, max_per_frame, spec.uniform) for _ in SHAPES]

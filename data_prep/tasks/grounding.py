@@ -70,14 +70,15 @@ def make_sample(spec: SampleSpec, ctx: TaskContext) -> dict[str, Any]:
     segment = Segment(start, end - start, n, load=lambda k: ctx.load(spec.video_id, k), load_other=other)
     replaced = perturbation(segment, rng, **opts.get("perturbation_args", {}).get(spec.subtype, {}))
 
-    paths = list(ctx.paths(spec.video_id))
+    originals = ctx.paths(spec.video_id)  # once: it rebuilds the whole list on every call
+    paths = list(originals)
     shown = list(range(n))  # per position: original frame index shown, -1 = new pixels
     writer = ctx.writer(spec)
     for pos, item in zip(segment.positions, replaced):
         if isinstance(item, int):
             if not 0 <= item < n:
                 raise RuntimeError(f"{spec.subtype} referenced frame {item} of {n}")
-            paths[pos], shown[pos] = ctx.paths(spec.video_id)[item], item
+            paths[pos], shown[pos] = originals[item], item
         else:
             paths[pos], shown[pos] = writer.save(pos, item), -1
     fps = float(record["sample_fps"])

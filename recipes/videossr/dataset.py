@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 from verl.utils.dataset.rl_dataset import RLHFDataset
@@ -63,35 +63,52 @@ def recipe_options(config: Any) -> dict[str, Any]:
     return {**DEFAULTS, **{k: block[k] for k in block}}
 
 
-def _read_rows(path: str) -> list[dict[str, Any]]:
-    if path.endswith(".parquet"):
-        import pyarrow.parquet as pq
+def _file_row_labels(files: list[str], n_rows: int) -> list[str] | None:
+    """``"<file> row <j>"`` per loaded row, from the parquet footers (no rows are read again); None
+    when the rows no longer line up with the files (a json file, or a ``max_samples`` subset)."""
+    import pyarrow.parquet as pq
 
-        return pq.read_table(path).to_pylist()
-    with open(path, encoding="utf-8") as f:
-        if path.endswith(".jsonl"):
-            return [json.loads(line) for line in f if line.strip()]
-        return json.load(f)
+    if not all(f.endswith(".parquet") for f in files):
+        return None
+    counts = [pq.ParquetFile(f).metadata.num_rows for f in files]
+    if sum(counts) != n_rows:
+        return None
+    return [f"{f} row {j}" for f, count in zip(files, counts) for j in range(count)]
 
 
-def validate_files(paths: list[str], check_files: bool = True) -> None:
-    """Raise one ``ValueError`` listing every bad row as ``<file> row <i>: <problem>``.
+def validate_rows(
+    rows: Iterable[dict[str, Any]], n_rows: int, files: list[str], check_files: bool = True
+) -> None:
+    """Raise one ``ValueError`` listing every bad row of the ``n_rows`` loaded from ``files`` (in order)
+    as ``<file> row <i>: <problem>``, or as ``row <i>: ...`` when a row's file cannot be told.
 
-    >>> validate_files(["data/train.parquet"])   # doctest: +SKIP
-    ValueError: 2 invalid row(s) in the training data ...
+    >>> validate_rows(rows, len(rows), ["data/train.parquet"])   # doctest: +SKIP
+    ValueError: 2 problem(s) in the VideoSSR data ...
       data/train.parquet row 17: the prompt has 6 <video> tags but 'videos' has 5 entries
     """
+    labels = _file_row_labels(files, n_rows)
+    where = ""
+    if labels is None:
+        labels = [f"row {i}" for i in range(n_rows)]
+        where = f"; rows are numbered across {files} as loaded"
     problems = []
-    for path in paths:
-        for i, row in enumerate(_read_rows(path)):
-            problems += [f"  {path} row {i}: {p}" for p in row_problems(row, check_files=check_files)]
+    for label, row in zip(labels, rows):
+        problems += [f"  {label}: {p}" for p in row_problems(row, check_files=check_files)]
     if problems:
         listed = problems[:MAX_LISTED_PROBLEMS]
         more = f"\n  ... and {len(problems) - len(listed)} more" if len(problems) > len(listed) else ""
         raise ValueError(
-            f"{len(problems)} problem(s) in the VideoSSR data (rows are written by `python -m data_prep build`; "
-            f"set data.videossr.validate_rows=false to skip this check):\n" + "\n".join(listed) + more
+            f"{len(problems)} problem(s) in the VideoSSR data (rows are written by `python -m data_prep "
+            f"build`; set data.videossr.validate_rows=false to skip this check{where}):\n"
+            + "\n".join(listed)
+            + more
         )
+
+
+def _loaded_rows(dataframe) -> Iterator[dict[str, Any]]:
+    """The rows of verl's ``datasets.Dataset`` as dicts, converted a batch at a time (Arrow, not per row)."""
+    for batch in dataframe.with_format("arrow").iter(batch_size=1024):
+        yield from batch.to_pylist()
 
 
 def _with_shown_order(extra_info: dict[str, Any], answer: str) -> str:
@@ -118,9 +135,15 @@ class VideoSSRDataset(RLHFDataset):
     def __init__(self, data_files, tokenizer, config, processor=None, max_samples: int = -1):
         self.options = recipe_options(config)
         super().__init__(data_files, tokenizer, config, processor=processor, max_samples=max_samples)
-        if self.options["validate_rows"]:
-            validate_files(list(self.data_files), check_files=self.options["check_frame_files"])
         self._access_counts: dict[int, int] = defaultdict(int)
+
+    def maybe_filter_out_long_prompts(self, dataframe=None):
+        # verl calls this on the rows it has just loaded. Validate them here, before its length filter,
+        # which would silently drop a row it cannot process (a missing frame) instead of naming it.
+        if self.options["validate_rows"]:
+            files, check = [str(f) for f in self.data_files], self.options["check_frame_files"]
+            validate_rows(_loaded_rows(dataframe), len(dataframe), files, check_files=check)
+        return super().maybe_filter_out_long_prompts(dataframe)
 
     # -- fresh jigsaw ------------------------------------------------------------------------
     def _jigsaw_rng(self, item: int) -> np.random.Generator:
@@ -185,4 +208,4 @@ class VideoSSRDataset(RLHFDataset):
         return cls._clip_cache.stats()
 
 
-__all__ = ["VideoSSRDataset", "recipe_options", "validate_files"]
+__all__ = ["VideoSSRDataset", "recipe_options", "validate_rows"]

@@ -14,7 +14,8 @@ import os
 from typing import Any
 
 from data_prep.schema import EXTRA_INFO_KEYS
-from rewards.naming import parse_data_source
+from rewards.naming import DataSource, parse_data_source
+from rewards.tasks import TASKS
 
 VIDEO_KEYS = ("video", "sample_fps", "max_pixels", "min_pixels")
 
@@ -34,11 +35,37 @@ def _video_problems(k: int, video: Any, check_files: bool) -> list[str]:
         for path in {frames[0], frames[-1]}:
             if not os.path.isfile(path.removeprefix("file://")):
                 problems.append(f"videos[{k}] frame file not found: {path}")
-    if not float(video["sample_fps"]) > 0:
-        problems.append(f"videos[{k}].sample_fps must be > 0, got {video['sample_fps']}")
-    if not 0 < int(video["min_pixels"]) <= int(video["max_pixels"]):
-        problems.append(f"videos[{k}] needs 0 < min_pixels <= max_pixels, got {video['min_pixels']}, {video['max_pixels']}")
+    fps = _number(video["sample_fps"], float)
+    if fps is None or not fps > 0:
+        problems.append(f"videos[{k}].sample_fps must be a number > 0, got {video['sample_fps']!r}")
+    low, high = _number(video["min_pixels"], int), _number(video["max_pixels"], int)
+    if low is None or high is None or not 0 < low <= high:
+        problems.append(
+            f"videos[{k}] needs integers 0 < min_pixels <= max_pixels, "
+            f"got {video['min_pixels']!r}, {video['max_pixels']!r}"
+        )
     return problems
+
+
+def _number(value: Any, kind: type) -> Any:
+    """``kind(value)``, or None where that raises ("abc", None, a list): a problem to report, not a crash."""
+    try:
+        return kind(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _truth_problems(source: DataSource, ground_truth: Any) -> list[str]:
+    """What the reward would fail on for this ground truth: checked here, so a bad answer stops the
+    start-up instead of a reward worker hours into the run."""
+    task = TASKS.get(source.task)
+    if task is None:
+        return [f"task {source.task!r} has no reward (registered tasks: {sorted(TASKS)})"]
+    try:
+        task.parse_truth(ground_truth, source.subtype)
+    except ValueError as exc:
+        return [f"reward_model.ground_truth does not parse for the {source.task} reward: {exc}"]
+    return []
 
 
 def row_problems(row: dict[str, Any], check_files: bool = True) -> list[str]:
@@ -48,8 +75,9 @@ def row_problems(row: dict[str, Any], check_files: bool = True) -> list[str]:
     "data_source 'gsm8k' is not of the form 'videossr/<task>/<subtype>' (rows written by `python -m data_prep build` always are)"
     """
     problems: list[str] = []
+    source = None
     try:
-        parse_data_source(row.get("data_source"))
+        source = parse_data_source(row.get("data_source"))
     except ValueError as exc:
         problems.append(str(exc))
     prompt = row.get("prompt")
@@ -65,6 +93,8 @@ def row_problems(row: dict[str, Any], check_files: bool = True) -> list[str]:
     reward_model = row.get("reward_model")
     if not isinstance(reward_model, dict) or not str(reward_model.get("ground_truth") or "").strip():
         problems.append("'reward_model' must be a dict with a non-empty 'ground_truth'")
+    elif source is not None:
+        problems += _truth_problems(source, reward_model["ground_truth"])
     videos = row.get("videos")
     if not isinstance(videos, (list, tuple)):
         problems.append("'videos' must be a list (one entry per <video> tag)")

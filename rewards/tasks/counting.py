@@ -10,6 +10,7 @@ averaged over the three types.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Mapping, Optional, Sequence
 
@@ -102,11 +103,18 @@ def render(pred: Counts) -> str:
 
 
 def count_range(info: Mapping[str, Any]) -> int:
-    """Largest per-shape count the generator draws for this row's difficulty.
+    """Largest per-shape count the generator draws for this row.
 
-    >>> count_range({"difficulty": "hard"})
-    16
+    F*K from the row's ``meta`` when recorded (a mix may override the levels), else the paper's
+    range for its difficulty.
+
+    >>> count_range({"difficulty": "hard"}), count_range({"meta": '{"max_frames": 1, "max_per_frame": 2}'})
+    (16, 2)
     """
+    meta = info.get("meta") or {}  # a JSON string in parquet rows
+    meta = json.loads(meta) if isinstance(meta, str) else meta
+    if isinstance(meta, Mapping) and "max_frames" in meta and "max_per_frame" in meta:
+        return int(meta["max_frames"]) * int(meta["max_per_frame"])
     level = info.get("difficulty") or info.get("subtype")
     if level not in COUNT_RANGE:
         raise ValueError(f"counting row has difficulty {level!r}; expected one of {sorted(COUNT_RANGE)}")
@@ -116,7 +124,8 @@ def count_range(info: Mapping[str, Any]) -> int:
 def prior(truths: Sequence[Counts], infos: Sequence[Mapping[str, Any]]) -> dict:
     """Random-guess and best-constant figures for counting rows (exact, no sampling).
 
-    A random guess draws each count uniformly from 1..K (K = 9 easy, 16 hard). The reward is a
+    A random guess draws each count uniformly from 1..K (K = 9 easy, 16 hard, or the row's own
+    range, see :func:`count_range`). The reward is a
     mean of per-type terms, so the best constant answer is found type by type: an exhaustive
     search of the K^3 answers that costs 3*K evaluations per row.
 

@@ -13,9 +13,10 @@ from data_prep import schema
 from data_prep.build import build_dataset, read_rows
 from data_prep.builders.mixes import load_mix, parse_mix
 from data_prep.builders.plan import plan_samples
-from data_prep.builders.splits import split_of
+from data_prep.builders.splits import split_of, split_score
 from data_prep.cli import main
 from data_prep.frames import load_manifest
+from rewards.priors import answer_priors
 
 
 @pytest.fixture(scope="module")
@@ -138,6 +139,44 @@ def test_split_is_a_pure_function_of_the_id():
     assert all(split_of(v, 0.1) == "train" for v in ids if split_of(v, 0.2) == "train")  # nested
 
 
+def test_split_is_pinned_across_versions():
+    # A new hash salt would move videos between train and VIUBench across versions.
+    pinned = {
+        "video-0": (0.35186, "eval"),
+        "video-1": (0.088422, "eval"),
+        "video-2": (0.93844, "train"),
+        "video-3": (0.923113, "train"),
+        "demo_bikes-6eb3236353": (0.339097, "eval"),
+    }
+    assert {v: (round(split_score(v), 6), split_of(v, 0.5)) for v in pinned} == pinned
+
+
+def _videos_used(rows) -> set[str]:
+    """Every video a build's rows show (sample videos and swap partners)."""
+    partners = {json.loads(r["extra_info"]["meta"]).get("partner_video_id") for r in rows}
+    return {r["extra_info"]["video_id"] for r in rows} | (partners - {None, ""})
+
+
+def test_eval_fraction_is_honoured_and_shared_by_the_folder(frames_dir, tmp_path):
+    out = tmp_path / "data"
+    ids = [r["video_id"] for r in load_manifest(frames_dir)]
+    # the fixture must hold videos that 0.5 moves to eval, or the checks below prove nothing
+    assert any(split_of(v, 0.5) != split_of(v) for v in ids)
+    for recipe, extra in (("videossr30k", {"size": 12}), ("viubench", {"per_subtype": 1})):
+        summary = build_dataset(frames_dir, out, recipe, eval_fraction=0.5, progress=False, **extra)
+        split = load_mix(recipe).split
+        used = _videos_used(read_rows(summary.parquet))
+        assert used and all(split_of(v, 0.5) == split for v in used), recipe
+        config = json.loads((out / f"{summary.parquet.stem}.build.json").read_text())["config"]
+        assert config["eval_fraction"] == 0.5
+        assert config["num_videos"] == sum(split_of(v, 0.5) == split for v in ids)
+    # another fraction in the same folder would share videos between train and VIUBench: refused
+    names_both = r"train\.build\.json .*=0\.5.*example_mix\.build\.json .*eval_fraction=0\.2"
+    with pytest.raises(ValueError, match=names_both):
+        build_dataset(frames_dir, out, "example", size=4, progress=False)
+    assert not (out / "example_mix.build.json").exists()
+
+
 def test_same_options_same_bytes_with_workers_and_resume(frames_dir, tmp_path, tree_digest):
     out = tmp_path / "data"
     build_dataset(frames_dir, out, "viubench", per_subtype=2, seed=3, progress=False)
@@ -217,6 +256,8 @@ def test_mix_options_override_the_generator_parameters(frames_dir, tmp_path):
         metas["videossr/grounding/noise"]["end_frame"] - metas["videossr/grounding/noise"]["start_frame"] == 4
     )
     assert all(r["reward_model"]["ground_truth"] == "1,1,1" for r in rows if "counting" in r["data_source"])
+    # the card's priors use the overridden range (1 per shape), not the paper's 1..9
+    assert answer_priors(rows)["videossr/counting/easy"]["random_acc"] == 1.0
     assert "segment_length" in (tmp_path / "data" / "tuned.build.json").read_text()
 
 

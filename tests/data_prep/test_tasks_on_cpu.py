@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -171,9 +172,37 @@ def test_grounding_segments_follow_the_paper_generator():
     for uniform in (False, True):
         cov = np.zeros(48)
         for s, e in (grounding.draw_segment(rng, 48, uniform=uniform) for _ in range(18000)):
+            assert 0 <= s < e <= 48  # explicit: cov[s:e] would clip an overhang silently
             cov[s:e] += 1
         coverage[uniform] = cov.max() / cov.min()
     assert coverage[False] > 6 and coverage[True] < 2
+
+
+def test_grounding_uniform_rows_clip_the_segment_to_the_video(ctx):
+    video = sorted(ctx.records)[0]
+    originals = ctx.paths(video)
+    ends = set()
+    for seed in (3, 4):  # uniform draws hanging over the start (seed 3) and the end (seed 4)
+        row = grounding.make_sample(_spec("grounding", "mirror", video, seed, uniform=True), ctx)
+        _check_row(row, ctx)
+        meta = json.loads(row["extra_info"]["meta"])
+        start, end = meta["start_frame"], meta["end_frame"]
+        assert meta["uniform"] is True and 0 <= start < end <= 48
+        shown = row["videos"][0]["video"]
+        assert len(shown) == 48
+        changed = [k for k in range(48) if np.abs(_pixels(shown[k]) - _pixels(originals[k])).mean() > 1.0]
+        assert changed == list(range(start, end))
+        ends.update({start, end})
+    assert {0, 48} <= ends  # both clips exercised
+
+
+def test_counting_levels_override_keeps_the_other_levels(ctx):
+    video = sorted(ctx.records)[0]
+    tuned = dataclasses.replace(ctx, options={"counting": {"levels": {"hard": [1, 1]}}})
+    easy = json.loads(counting.make_sample(_spec("counting", "easy", video, 5), tuned)["extra_info"]["meta"])
+    assert (easy["max_frames"], easy["max_per_frame"]) == counting.LEVELS["easy"]
+    hard = counting.make_sample(_spec("counting", "hard", video, 5), tuned)
+    assert hard["reward_model"]["ground_truth"] == "1,1,1"
 
 
 @pytest.mark.parametrize("level", ["easy", "hard"])

@@ -2,7 +2,8 @@
 
 The fakes record every call in one log (``tool|node|args``); ``ray start`` registers its node in a
 state folder that ``ray status`` reports in Ray's own output layout, unless the node is listed in
-FAKE_NEVER_JOIN (a node that cannot reach the head).
+FAKE_NEVER_JOIN (a node that cannot reach the head). FAKE_NODE_GPUS ("node2=2 ...") makes a node
+register that many GPUs instead of ``--num-gpus`` (a node whose GPUs Ray does not get).
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ echo "ray|$FAKE_NODE|$*" >> "$FAKE_LOG"
 case "$1" in
   start)
     [[ " $FAKE_NEVER_JOIN " == *" $FAKE_NODE "* ]] && exec sleep 30
-    for a in "$@"; do [[ "$a" == --num-gpus=* ]] && echo "${a#--num-gpus=}" > "$FAKE_STATE/$FAKE_NODE"; done
+    for a in "$@"; do [[ "$a" == --num-gpus=* ]] && gpus="${a#--num-gpus=}"; done
+    for pair in $FAKE_NODE_GPUS; do [[ "${pair%%=*}" == "$FAKE_NODE" ]] && gpus="${pair#*=}"; done
+    echo "$gpus" > "$FAKE_STATE/$FAKE_NODE"
     exec sleep 30 ;;
   status)
     [[ "$*" == *"--address=10.0.0.1:6379"* ]] || { echo "no cluster at that address" >&2; exit 1; }
@@ -59,7 +62,8 @@ echo "train|$FAKE_NODE|RAY_ADDRESS=$RAY_ADDRESS NNODES=$NNODES N_GPUS=$N_GPUS|$*
 }
 
 
-def run_sbatch(tmp_path: Path, nodes: list[str], never_join: str = "", timeout_s: str = "20", args=()):
+def run_sbatch(tmp_path: Path, nodes: list[str], never_join: str = "", timeout_s: str = "20", args=(),
+               node_gpus: str = ""):
     bin_dir, state = tmp_path / "bin", tmp_path / "state"
     bin_dir.mkdir()
     state.mkdir()
@@ -76,6 +80,7 @@ def run_sbatch(tmp_path: Path, nodes: list[str], never_join: str = "", timeout_s
         "FAKE_LOG": str(log),
         "FAKE_STATE": str(state),
         "FAKE_NEVER_JOIN": never_join,
+        "FAKE_NODE_GPUS": node_gpus,
         "REPO_ROOT": str(ROOT),
         "TRAIN_CMD": str(bin_dir / "fake_train"),
         "GPUS_PER_NODE": "4",
@@ -115,6 +120,19 @@ def test_a_node_that_never_joins_times_out_with_a_clear_error(tmp_path):
     assert proc.returncode != 0
     assert "only 2 of 3 nodes joined the Ray cluster at 10.0.0.1:6379 within 1s" in proc.stderr
     assert _calls(calls, "train") == []  # the trainer never starts on a partial cluster
+    assert sorted(c[1] for c in _calls(calls, "ray", startswith="stop")) == nodes
+
+
+@pytest.mark.parametrize("node2_gpus, seen", [("2", 10), ("6", 14)])
+def test_a_gpu_count_other_than_requested_stops_before_training(tmp_path, node2_gpus, seen):
+    # Fewer: verl would wait forever for its placement groups. More: the cluster is not the one
+    # this job asked for (trainer.nnodes x n_gpus_per_node would not match it).
+    nodes = ["node1", "node2", "node3"]
+    proc, calls = run_sbatch(tmp_path, nodes, node_gpus=f"node2={node2_gpus}")
+    assert proc.returncode != 0
+    assert f"Ray sees {seen} GPUs but 3 x 4 were requested" in proc.stderr
+    assert len(_calls(calls, "ray", startswith="start")) == 3  # every node joined; only the count is off
+    assert _calls(calls, "train") == []
     assert sorted(c[1] for c in _calls(calls, "ray", startswith="stop")) == nodes
 
 

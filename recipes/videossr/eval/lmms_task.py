@@ -4,7 +4,7 @@ lmms-eval reads the data location from the task YAML (``dataset_kwargs.data_file
 copies ``lmms_eval_task/`` (YAML + utils.py) to ``out`` with that path filled in; the packaged
 template itself is never edited.
 
->>> # write_lmms_task("outputs/demo/data/viubench", "outputs/lmms_task") -> Path(".../viubench.yaml")
+>>> # write_lmms_task("outputs/demo/data/viubench.parquet", "outputs/lmms_task") -> Path(".../viubench.yaml")
 """
 
 from __future__ import annotations

@@ -65,7 +65,13 @@ def missing_media(sample: EvalSample) -> list[str]:
 def _generate_isolated(backend: Backend, batch: list[EvalSample]) -> list[tuple[str | None, str]]:
     """(output, error) per sample: the whole batch at once, else one by one to isolate failures."""
     try:
-        outputs = backend.generate([s.messages for s in batch])
+        outputs = list(backend.generate([s.messages for s in batch]))
+        if len(outputs) != len(batch):
+            # zip() below would drop the unanswered samples without a record, or pair answers
+            # with the wrong questions: a failed batch instead, retried one by one.
+            raise RuntimeError(
+                f"the backend returned {len(outputs)} output(s) for {len(batch)} conversation(s)"
+            )
         return [(o, "") for o in outputs]
     except Exception as exc:  # noqa: BLE001 -- any failure becomes an "error" record, never a crash
         if len(batch) == 1:

@@ -13,7 +13,7 @@ Output folder (``--out``)::
 Example::
 
     python -m recipes.videossr.eval viubench --model Qwen/Qwen3-VL-8B-Instruct \\
-        --data outputs/demo/data/viubench --out outputs/eval/qwen3vl8b --backend vllm
+        --data outputs/demo/data/viubench.parquet --out outputs/eval/qwen3vl8b --backend vllm
 """
 
 from __future__ import annotations

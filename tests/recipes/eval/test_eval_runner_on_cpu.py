@@ -2,17 +2,21 @@
 
 The model is replaced by a scripted answer sheet here because what is under test is the loop and
 the accounting (ok / unparsable / error / missing_video) with the real scorer; the real model
-path is covered by test_viubench_on_cpu.py.
+path is covered by test_viubench_on_cpu.py. A backend that returns too few answers is the real
+transformers backend on the tiny Qwen3-VL with one answer dropped.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from recipes.videossr.eval.backends.base import GenerationSettings
+from recipes.videossr.eval.backends.hf import HFBackend
 from recipes.videossr.eval.runner import EvalSample, run_samples
 from recipes.videossr.eval.samples import SampleStore
 from recipes.videossr.eval.scoring import viubench_scorer
 from recipes.videossr.eval.table import results_row
+from recipes.videossr.eval.viubench import load_rows, to_sample
 
 
 class AnswerSheet:
@@ -77,3 +81,37 @@ def test_duplicate_ids_are_refused(tmp_path):
     s = sample("q", "videossr/jigsaw/n6", "341562", [])
     with pytest.raises(ValueError, match="not unique"):
         run_samples([s, s], lambda: None, SampleStore(tmp_path, {}), viubench_scorer(), progress=False)
+
+
+class LosesAnswers(HFBackend):
+    """The real transformers backend, made faulty: it drops the last answer of every call, or with
+    ``keep_singles`` only of calls with several conversations (a server losing one request of a batch)."""
+
+    def __init__(self, model_path, keep_singles: bool):
+        super().__init__(model_path, GenerationSettings(max_new_tokens=4, device="cpu"))
+        self.keep_singles, self.calls = keep_singles, []
+
+    def generate(self, conversations):
+        self.calls.append(len(conversations))
+        outputs = super().generate(conversations)
+        return outputs if self.keep_singles and len(conversations) == 1 else outputs[:-1]
+
+
+@pytest.mark.parametrize("keep_singles", [True, False])
+def test_too_few_outputs_fail_the_batch_instead_of_dropping_samples(
+    tmp_path, viubench_parquet, tiny_qwen3vl_dir, keep_singles
+):
+    samples = [to_sample(row, {}) for row in load_rows(viubench_parquet)[:2]]
+    backend = LosesAnswers(str(tiny_qwen3vl_dir), keep_singles)
+    records = run_samples(samples, lambda: backend, SampleStore(tmp_path / "run", {}), viubench_scorer(),
+                          batch_size=2, progress=False)
+    assert [r["id"] for r in records] == [s.id for s in samples]  # no sample silently lost
+    assert backend.calls == [2, 1, 1]  # the short batch is retried one by one
+    if keep_singles:
+        # Each answer belongs to its own question: the one-by-one answers of the real model.
+        assert all(r["status"] != "error" for r in records)
+        one_by_one = [HFBackend.generate(backend, [s.messages])[0] for s in samples]
+        assert [r["output"] for r in records] == one_by_one
+    else:
+        assert [r["status"] for r in records] == ["error", "error"]
+        assert all("the backend returned 0 output(s) for 1 conversation(s)" in r["error"] for r in records)

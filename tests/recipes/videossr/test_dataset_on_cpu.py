@@ -31,8 +31,15 @@ def processor(tiny_qwen3vl_dir):
     return AutoProcessor.from_pretrained(tiny_qwen3vl_dir)
 
 
-def make(files, tmp_path, processor, **videossr):
-    return VideoSSRDataset([str(f) for f in files], processor.tokenizer, data_config(tmp_path, **videossr), processor)
+def make(files, tmp_path, processor, max_samples=-1, filter_overlong_prompts=False, **videossr):
+    config = data_config(tmp_path, **videossr)
+    config.filter_overlong_prompts = filter_overlong_prompts
+    return VideoSSRDataset([str(f) for f in files], processor.tokenizer, config, processor, max_samples=max_samples)
+
+
+def write_rows(rows, path):
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    return path
 
 
 def video_items(messages):
@@ -66,6 +73,38 @@ def test_bad_rows_are_reported_with_file_and_row(tmp_path, videossr_data_dir, pr
     assert "bad.parquet row 3: 'reward_model' must be a dict with a non-empty 'ground_truth'" in text
     # The check can be switched off (e.g. for data produced elsewhere), and then loading works.
     assert len(make([bad], tmp_path, processor, validate_rows=False)) == len(rows)
+
+
+def test_rows_of_the_second_file_are_numbered_in_that_file(tmp_path, videossr_data_dir, processor):
+    rows = pq.read_table(videossr_data_dir / "viubench.parquet").to_pylist()
+    k = next(i for i, r in enumerate(rows) if r["data_source"].startswith("videossr/jigsaw/"))
+    rows[k]["reward_model"]["ground_truth"] = "1" * len(rows[k]["reward_model"]["ground_truth"])
+    bad = write_rows(rows, tmp_path / "bad.parquet")
+    with pytest.raises(ValueError) as err:
+        make([videossr_data_dir / "train.parquet", bad], tmp_path, processor)
+    # Caught at start-up: the reward would raise on this answer mid-run.
+    assert "1 problem(s)" in str(err.value)
+    assert f"bad.parquet row {k}: reward_model.ground_truth does not parse for the jigsaw reward" in str(err.value)
+
+
+def test_a_max_samples_subset_is_validated_as_loaded(tmp_path, videossr_data_dir, processor):
+    rows = pq.read_table(videossr_data_dir / "train.parquet").to_pylist()
+    rows[1]["reward_model"]["ground_truth"] = rows[8]["reward_model"]["ground_truth"] = ""
+    bad = write_rows(rows, tmp_path / "bad.parquet")
+    with pytest.raises(ValueError) as err:
+        make([bad], tmp_path, processor, max_samples=5)
+    text = str(err.value)
+    # Only the 5 loaded rows are checked; the subset no longer lines up with the file's rows.
+    assert "1 problem(s)" in text and "bad.parquet'] as loaded" in text
+    assert "\n  row 1: 'reward_model' must be a dict with a non-empty 'ground_truth'" in text
+
+
+def test_bad_rows_are_named_before_verls_length_filter_drops_them(tmp_path, videossr_data_dir, processor):
+    rows = pq.read_table(videossr_data_dir / "train.parquet").to_pylist()
+    rows[2]["videos"][0]["video"][0] = str(tmp_path / "moved" / "000.jpg")
+    bad = write_rows(rows, tmp_path / "bad.parquet")
+    with pytest.raises(ValueError, match="bad.parquet row 2: videos.0. frame file not found"):
+        make([bad], tmp_path, processor, filter_overlong_prompts=True)
 
 
 def test_unknown_option_is_an_error():
