@@ -111,19 +111,16 @@ def _loaded_rows(dataframe) -> Iterator[dict[str, Any]]:
         yield from batch.to_pylist()
 
 
-def _with_shown_order(extra_info: dict[str, Any], answer: str) -> str:
-    """``extra_info.meta`` with ``shown_order`` (original clip index per shown slot) for ``answer``."""
+def _meta_with_shown_order(extra_info: dict[str, Any], shown_order: list[int]) -> str:
+    """``extra_info.meta`` with its ``shown_order`` replaced (left as is when it has none)."""
     try:
         meta = json.loads(extra_info.get("meta") or "{}")
     except json.JSONDecodeError:
         return extra_info.get("meta", "")
-    if isinstance(meta, dict) and "shown_order" in meta:
-        shown_order = [0] * len(answer)
-        for clip, position in enumerate(answer):
-            shown_order[int(position) - 1] = clip
-        meta["shown_order"] = shown_order
-        return json.dumps(meta, sort_keys=True, separators=(",", ":"))
-    return extra_info.get("meta", "")
+    if not (isinstance(meta, dict) and "shown_order" in meta):
+        return extra_info.get("meta", "")
+    meta["shown_order"] = shown_order
+    return json.dumps(meta, sort_keys=True, separators=(",", ":"))
 
 
 class VideoSSRDataset(RLHFDataset):
@@ -157,9 +154,12 @@ class VideoSSRDataset(RLHFDataset):
     def __getitem__(self, item):
         row = super().__getitem__(item)
         if self.options["fresh_jigsaw"] and self._is_train_jigsaw(row):
-            answer = reshuffle_messages(row["raw_prompt"], row["reward_model"]["ground_truth"], self._jigsaw_rng(item))
+            answer, shown_order = reshuffle_messages(
+                row["raw_prompt"], row["reward_model"]["ground_truth"], self._jigsaw_rng(item)
+            )
             row["reward_model"] = {**row["reward_model"], "ground_truth": answer}
-            row["extra_info"] = {**row["extra_info"], "answer": answer, "meta": _with_shown_order(row["extra_info"], answer)}
+            meta = _meta_with_shown_order(row["extra_info"], shown_order)
+            row["extra_info"] = {**row["extra_info"], "answer": answer, "meta": meta}
         return row
 
     @staticmethod

@@ -5,7 +5,7 @@ in a new random order (Visual-Jigsaw style), so a model cannot memorise answers 
 
 Answer convention (``data_prep.schema``): digit k = the 1-based SHOWN position of ORIGINAL clip k.
 
->>> shown, answer = reshuffle(["c2", "c0", "c1"], "231", np.random.default_rng(0))
+>>> shown, answer, _ = reshuffle(["c2", "c0", "c1"], "231", np.random.default_rng(0))
 >>> [shown[int(d) - 1] for d in answer]  # original order recovered from the new answer
 ['c0', 'c1', 'c2']
 """
@@ -15,6 +15,8 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
+
+from data_prep.tasks.jigsaw import answer_for
 
 
 def original_order(shown: Sequence[Any], answer: str) -> list[Any]:
@@ -29,20 +31,21 @@ def original_order(shown: Sequence[Any], answer: str) -> list[Any]:
     return [shown[p - 1] for p in positions]
 
 
-def reshuffle(shown: Sequence[Any], answer: str, rng: np.random.Generator) -> tuple[list[Any], str]:
-    """A new random shown order of the same clips and its answer string."""
+def reshuffle(
+    shown: Sequence[Any], answer: str, rng: np.random.Generator
+) -> tuple[list[Any], str, list[int]]:
+    """A new random shown order of the same clips, its answer string, and ``shown_order`` (the
+    original clip index in each shown slot, as ``extra_info.meta`` records it)."""
     if len(shown) > 9:
         raise ValueError("jigsaw answers are one digit per clip: at most 9 clips")
     clips = original_order(shown, answer)
-    order = rng.permutation(len(clips))  # new_shown[j] = clips[order[j]]
-    new_shown = [clips[k] for k in order]
-    position = np.empty(len(clips), dtype=int)
-    position[order] = np.arange(1, len(clips) + 1)
-    return new_shown, "".join(str(p) for p in position)
+    order = [int(k) for k in rng.permutation(len(clips))]  # new_shown[j] = clips[order[j]]
+    return [clips[k] for k in order], answer_for(order), order
 
 
-def reshuffle_messages(messages: list[dict], answer: str, rng: np.random.Generator) -> str:
-    """Re-permute the video items of built chat ``messages`` in place; return the new answer.
+def reshuffle_messages(messages: list[dict], answer: str, rng: np.random.Generator) -> tuple[str, list[int]]:
+    """Re-permute the video items of built chat ``messages`` in place; return the new answer and
+    the new ``shown_order``.
 
     ``messages`` is verl's ``raw_prompt`` (content lists with ``{"type": "video", ...}`` items). The
     text around the clips ("Clip 1:", "Clip 2:", ...) stays; only the clips change slots.
@@ -55,7 +58,7 @@ def reshuffle_messages(messages: list[dict], answer: str, rng: np.random.Generat
         if isinstance(item, dict) and item.get("type") == "video"
     ]
     shown = [m["content"][i] for m, i in slots]
-    new_shown, new_answer = reshuffle(shown, answer, rng)
+    new_shown, new_answer, order = reshuffle(shown, answer, rng)
     for (m, i), item in zip(slots, new_shown):
         m["content"][i] = item
-    return new_answer
+    return new_answer, order
