@@ -45,7 +45,7 @@ from data_prep.builders.plan import plan_samples
 from data_prep.builders.splits import DEFAULT_EVAL_FRACTION, split_of
 from data_prep.executors import run_journaled
 from data_prep.frames import CONFIG, load_manifest
-from data_prep.jsonl import read_records, write_atomic
+from data_prep.jsonl import read_records, recorded_json
 from data_prep.tasks import get_task
 from data_prep.tasks.base import SampleSpec, SkipSample, TaskContext
 
@@ -255,17 +255,12 @@ def _check_eval_fraction(out: Path, stem: str, eval_fraction: float) -> None:
 
 
 def _check_config(path: Path, config: dict[str, Any], command: str) -> None:
-    if path.exists():
-        existing = json.loads(path.read_text())
-        if existing.get("config") != json.loads(json.dumps(config)):
-            raise ValueError(
-                f"{path.parent} already holds a {path.stem.split('.')[0]} build with other options or another "
-                f"video list (see {path.name}); re-run with the same options or choose a new --out"
-            )
-        return
-    write_atomic(
-        path, (json.dumps({"config": config, "command": command}, indent=2, sort_keys=True) + "\n").encode()
-    )
+    existing = recorded_json(path, {"config": config, "command": command})
+    if existing.get("config") != json.loads(json.dumps(config)):
+        raise ValueError(
+            f"{path.parent} already holds a {path.stem.split('.')[0]} build with other options or another "
+            f"video list (see {path.name}); re-run with the same options or choose a new --out"
+        )
 
 
 def _default_command(recipe) -> str:

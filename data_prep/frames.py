@@ -32,7 +32,7 @@ from PIL import Image
 
 from data_prep import decode
 from data_prep.executors import run_journaled
-from data_prep.jsonl import read_records, write_atomic
+from data_prep.jsonl import dumps, read_records, recorded_json
 from data_prep.video_ids import SourceVideo, discover_videos
 
 MANIFEST = "manifest.jsonl"
@@ -151,17 +151,13 @@ def _check_out_dir(out_dir: Path, roots: list[Path]) -> None:
 
 
 def _check_config(out_dir: Path, options: FrameOptions) -> None:
-    path = out_dir / CONFIG
-    wanted = options.as_config()
-    if path.exists():
-        existing = json.loads(path.read_text())
-        if existing != wanted:
-            raise ValueError(
-                f"{out_dir} was built with different options {existing}; "
-                f"resume with the same options or choose a new --out"
-            )
-    else:
-        write_atomic(path, (json.dumps(wanted, indent=2, sort_keys=True) + "\n").encode())
+    wanted = json.loads(dumps(options.as_config()))
+    existing = recorded_json(out_dir / CONFIG, wanted)
+    if existing != wanted:
+        raise ValueError(
+            f"{out_dir} was built with different options {existing}; "
+            f"resume with the same options or choose a new --out"
+        )
 
 
 def extract_frames(

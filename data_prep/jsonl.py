@@ -70,6 +70,19 @@ def write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def recorded_json(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """The JSON already recorded at ``path``; if there is none, record ``data`` there first.
+
+    How a resumable job binds its output folder to the options it was started with: the caller
+    compares the returned value with what it wants now (``data`` itself on a first run, after a
+    JSON round trip, so tuples compare as the lists they are stored as).
+    """
+    if path.exists():
+        return json.loads(path.read_text())
+    write_atomic(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
+    return json.loads(dumps(data))
+
+
 def rewrite_sorted(path: Path, records: Iterable[dict[str, Any]], key: str) -> None:
     """Atomically replace ``path`` with ``records`` sorted by ``record[key]`` (last one wins)."""
     unique = {r[key]: r for r in records}

@@ -25,7 +25,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
-from data_prep.jsonl import JsonlAppender, dumps, read_records, rewrite_sorted, write_atomic
+from data_prep.jsonl import JsonlAppender, dumps, read_records, recorded_json, rewrite_sorted
 
 OK = "ok"
 UNPARSABLE = "unparsable"
@@ -53,18 +53,14 @@ class SampleStore:
         self._appender: JsonlAppender | None = None
 
     def _check_settings(self, settings: dict[str, Any]) -> None:
-        run_file = self.out_dir / RUN_FILE
         wanted = json.loads(dumps(settings))
-        if run_file.exists():
-            found = json.loads(run_file.read_text())
-            if found != wanted:
-                diff = sorted(k for k in set(found) | set(wanted) if found.get(k) != wanted.get(k))
-                raise ValueError(
-                    f"{self.out_dir} holds a run with other settings (differs in: {', '.join(diff)}); "
-                    "use a new --out folder to start a separate run"
-                )
-        else:
-            write_atomic(run_file, (json.dumps(wanted, indent=2, sort_keys=True) + "\n").encode())
+        found = recorded_json(self.out_dir / RUN_FILE, wanted)
+        if found != wanted:
+            diff = sorted(k for k in set(found) | set(wanted) if found.get(k) != wanted.get(k))
+            raise ValueError(
+                f"{self.out_dir} holds a run with other settings (differs in: {', '.join(diff)}); "
+                "use a new --out folder to start a separate run"
+            )
 
     def done_ids(self) -> set[str]:
         return set(self._records)
