@@ -13,6 +13,7 @@ import argparse
 import time
 
 from rewards import score
+from rewards.scoring import PARSE_MODES
 
 ONE_MB = 1_000_000
 SAMPLES = {
@@ -47,7 +48,7 @@ def main() -> None:
     args = parser.parse_args()
 
     calls = 20_000
-    for mode in ("strict", "lenient"):
+    for mode in PARSE_MODES:
         start = time.perf_counter()
         for i in range(calls):
             data_source = list(SAMPLES)[i % 3]
@@ -62,17 +63,17 @@ def main() -> None:
         print(f"typical answers, {mode:7s}: {per_call * 1e6:7.1f} us/call  ({1 / per_call:,.0f} calls/s)")
 
     print(f"\n1 MB adversarial responses, worst task, best of {args.repeat} (ms):")
-    print(f"{'case':24s} {'strict':>8s} {'lenient':>8s}")
+    print(f"{'case':24s} " + " ".join(f"{m:>8s}" for m in PARSE_MODES))
     for name, response in ADVERSARIAL.items():
         row = []
-        for mode in ("strict", "lenient"):
+        for mode in PARSE_MODES:
             row.append(
                 max(
                     best_time(lambda d=d, t=t, r=response, m=mode: score(d, r, t, parse_mode=m), args.repeat)
                     for d, (t, _) in SAMPLES.items()
                 )
             )
-        print(f"{name:24s} {row[0] * 1e3:8.2f} {row[1] * 1e3:8.2f}")
+        print(f"{name:24s} " + " ".join(f"{t * 1e3:8.2f}" for t in row))
 
 
 if __name__ == "__main__":

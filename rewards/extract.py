@@ -1,6 +1,7 @@
 """Lenient answer extraction: find the text that holds the answer inside a free-form response.
 
-Used only with ``parse_mode="lenient"``; the paper's strict mode reads the whole response.
+Used only with ``parse_mode="lenient"``; the default ``released`` and the ``strict`` modes read
+the whole response.
 Order of rules:
 
 1. ``<think>...</think>``: only the text after the last ``</think>`` counts; an unclosed

@@ -31,7 +31,11 @@ from rewards.extract import answer_candidates
 from rewards.naming import parse_data_source
 from rewards.tasks import TASKS, Grade, Task
 
-PARSE_MODES = ("strict", "lenient")
+# "released" (default): what the paper's released reward functions accepted, so training on the
+# defaults gives the paper's reward on every response. "strict": only the paper's answer format,
+# ASCII. "lenient": an answer found inside free text (rewards.extract). See rewards/README.md.
+DEFAULT_PARSE_MODE = "released"
+PARSE_MODES = ("released", "strict", "lenient")
 REWARD_MODES = ("smooth", "strict")
 RESULT_KEYS = ("score", "acc", "parsed", "format", "task_reward", "task", "pred")
 
@@ -43,7 +47,7 @@ def score(
     response: str,
     ground_truth: str,
     *,
-    parse_mode: str = "strict",
+    parse_mode: str = DEFAULT_PARSE_MODE,
     reward_mode: str = "smooth",
     format_weight: float = 0.0,
     extra_info: Optional[Mapping[str, Any]] = None,
@@ -55,8 +59,10 @@ def score(
             form, ``extra_info["task"]`` / ``["subtype"]`` route instead.
         response: the decoded model response. Any string is accepted, never raises.
         ground_truth: the row's answer string; malformed -> ``ValueError`` naming the row.
-        parse_mode: "strict" (the whole response must be the answer, the paper's format) or
-            "lenient" (see ``rewards.extract``: <think>, <answer>, "The answer is ...", extra text).
+        parse_mode: "released" (default: exactly what the paper's released rewards accepted, e.g.
+            counting reads every run of digits and needs three), "strict" (the whole response must
+            be the answer in the paper's format, ASCII) or "lenient" (see ``rewards.extract``:
+            <think>, <answer>, "The answer is ...", extra text; exactly one answer inside).
         reward_mode: "smooth" (paper: partial credit) or "strict" (0/1, the paper's ablation).
         format_weight: weight in [0, 1] of the format reward (1 when the whole response is a valid
             answer in the paper's format).
@@ -78,7 +84,12 @@ def score(
 
     text = response if isinstance(response, str) else ""
     exact = task.parse_exact(text, truth)
-    answer = exact if parse_mode == "strict" else _parse_lenient(task, text, truth)
+    if parse_mode == "released":
+        answer = task.parse_released(text, truth)
+    elif parse_mode == "strict":
+        answer = exact
+    else:
+        answer = _parse_lenient(task, text, truth)
     grade = task.grade(answer, truth) if answer is not None else _UNPARSED
     formatted = 1.0 if exact is not None and task.is_valid(exact, truth) else 0.0
     task_reward = grade.smooth if reward_mode == "smooth" else grade.strict

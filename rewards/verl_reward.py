@@ -12,7 +12,7 @@ scores with its built-in scorer, which raises on ``videossr/...`` data_sources):
 
     reward.custom_reward_function.path=pkg://rewards.verl_reward
     reward.custom_reward_function.name=compute_score
-    +reward.custom_reward_function.reward_kwargs.parse_mode=strict
+    +reward.custom_reward_function.reward_kwargs.parse_mode=released
     +reward.custom_reward_function.reward_kwargs.reward_mode=smooth
     +reward.custom_reward_function.reward_kwargs.format_weight=0.0
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Optional
 
-from rewards.scoring import score
+from rewards.scoring import DEFAULT_PARSE_MODE, score
 
 REWARD_FUNCTION_PATH = "pkg://rewards.verl_reward"
 REWARD_FUNCTION_NAME = "compute_score"
@@ -35,7 +35,7 @@ REWARD_FUNCTION_NAME = "compute_score"
 HYDRA_OVERRIDES: tuple[str, ...] = (
     f"reward.custom_reward_function.path={REWARD_FUNCTION_PATH}",
     f"reward.custom_reward_function.name={REWARD_FUNCTION_NAME}",
-    "+reward.custom_reward_function.reward_kwargs.parse_mode=strict",
+    f"+reward.custom_reward_function.reward_kwargs.parse_mode={DEFAULT_PARSE_MODE}",
     "+reward.custom_reward_function.reward_kwargs.reward_mode=smooth",
     "+reward.custom_reward_function.reward_kwargs.format_weight=0.0",
 )
@@ -46,7 +46,7 @@ reward:
     path: {REWARD_FUNCTION_PATH}
     name: {REWARD_FUNCTION_NAME}
     reward_kwargs:
-      parse_mode: strict      # strict (paper: whole response is the answer) | lenient
+      parse_mode: {DEFAULT_PARSE_MODE}    # released (paper's reward) | strict (format only) | lenient
       reward_mode: smooth     # smooth (paper: partial credit) | strict (0/1 ablation)
       format_weight: 0.0      # weight of the format reward, in [0, 1]
 """

@@ -10,7 +10,9 @@ malformed ground truth is a dataset bug that must stop the run, not a silent zer
 
 from __future__ import annotations
 
+import itertools
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, NamedTuple, Optional, Sequence
 
@@ -22,6 +24,7 @@ COUNT_CAP = 10**6  # any count above this is equally wrong for every ground trut
 # Unicode-aware on purpose: lenient parsing accepts "３,１,４" (int()/float() read any Nd digit).
 _ANY_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _ASCII_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")  # same matches on ASCII text, scans faster
+_DIGIT_RUN = re.compile(r"\d+")  # Unicode on purpose: the released counting reward's pattern
 
 
 class Grade(NamedTuple):
@@ -43,7 +46,10 @@ class Task:
     Fields (all pure functions):
       name          task name, the middle part of ``videossr/<task>/<subtype>``
       parse_truth   (ground_truth, subtype) -> truth; raises ValueError if malformed
-      parse_exact   (text, truth) -> answer | None; the whole text must be the paper's format
+      parse_released (text, truth) -> answer | None; what the paper's released reward accepted
+                    (the default: training on it gives the paper's reward on every response)
+      parse_exact   (text, truth) -> answer | None; the whole text must be the paper's format,
+                    ASCII only (the stricter ``parse_mode="strict"``)
       parse_loose   (text, truth) -> answer | None; exactly one answer found inside free text
       is_valid      (answer, truth) -> bool; e.g. a jigsaw answer is a permutation
       grade         (answer, truth) -> Grade
@@ -53,18 +59,33 @@ class Task:
     >>> from rewards.tasks import TASKS
     >>> jigsaw = TASKS["jigsaw"]
     >>> truth = jigsaw.parse_truth("2134", "n4")
-    >>> jigsaw.grade(jigsaw.parse_exact("1234", truth), truth).smooth   # E = 2, E_max = 8
+    >>> jigsaw.grade(jigsaw.parse_released("1234", truth), truth).smooth   # E = 2, E_max = 8
     0.75
     """
 
     name: str
     parse_truth: Callable[[str, str], Any]
+    parse_released: Callable[[str, Any], Optional[Any]]
     parse_exact: Callable[[str, Any], Optional[Any]]
     parse_loose: Callable[[str, Any], Optional[Any]]
     is_valid: Callable[[Any, Any], bool]
     grade: Callable[[Any, Any], Grade]
     render: Callable[[Any], str]
     prior: Callable[[Sequence[Any], Sequence[Mapping[str, Any]]], dict]
+
+
+def digit_runs(text: str, limit: int) -> Optional[list[str]]:
+    """Every run of digits in ``text`` (Python's Unicode ``\\d``), in order, as the released
+    counting reward reads them (``re.findall(r"\\d+", response)``); ``None`` once there are more
+    than ``limit`` (the scan stops there, so a 1 MB digit flood costs one short scan).
+
+    >>> digit_runs("3 circles, 1 square and 4 triangles", 3), digit_runs("3.5, -1", 3)
+    (['3', '1', '4'], ['3', '5', '1'])
+    >>> digit_runs("1 2 3 4", 3) is None
+    True
+    """
+    runs = [m.group() for m in itertools.islice(_DIGIT_RUN.finditer(text), limit + 1)]
+    return None if len(runs) > limit else runs
 
 
 class NumberToken(NamedTuple):
@@ -107,9 +128,11 @@ def is_negated(text: str, token: NumberToken) -> bool:
 def to_count(digits: str) -> int:
     """Integer value of a digit string, capped at ``COUNT_CAP`` (no int() on huge strings).
 
-    >>> to_count("007"), to_count("9" * 5000) == COUNT_CAP
-    (7, True)
+    >>> to_count("007"), to_count("9" * 5000) == COUNT_CAP, to_count("０" * 20 + "３")
+    (7, True, 3)
     """
+    if not digits.isascii():  # "３" and every other Unicode decimal digit, as int()/float() read them
+        digits = "".join(str(unicodedata.decimal(c)) for c in digits)
     significant = digits.lstrip("0") or "0"
     if len(significant) > len(str(COUNT_CAP)):
         return COUNT_CAP

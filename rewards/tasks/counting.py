@@ -16,7 +16,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
-from rewards.tasks.base import Grade, Task, is_negated, iter_numbers, to_count
+from rewards.tasks.base import Grade, Task, digit_runs, is_negated, iter_numbers, to_count
 
 Counts = tuple[int, int, int]
 
@@ -38,6 +38,21 @@ def parse_truth(ground_truth: str, subtype: str) -> Counts:
     if match is None:
         raise ValueError(f"counting ground truth must look like '3,1,4', got {ground_truth!r}")
     return tuple(int(g) for g in match.groups())  # type: ignore[return-value]
+
+
+def parse_released(text: str, truth: Counts) -> Optional[Counts]:
+    """The released reward's reading: every run of digits in the response, in order; exactly
+    three, else ``None``. Words, units, tags, signs and dots around them do not matter.
+
+    >>> parse_released("3 circles, 1 square and 4 triangles", (3, 1, 4))
+    (3, 1, 4)
+    >>> parse_released("<answer>3,1,4</answer>", (3, 1, 4)), parse_released("3,1,4 or 2,1,4", (3, 1, 4))
+    ((3, 1, 4), None)
+    """
+    runs = digit_runs(text, limit=3)
+    if runs is None or len(runs) != 3:
+        return None
+    return tuple(to_count(r) for r in runs)  # type: ignore[return-value]
 
 
 def parse_exact(text: str, truth: Counts) -> Optional[Counts]:
@@ -165,6 +180,7 @@ def prior(truths: Sequence[Counts], infos: Sequence[Mapping[str, Any]]) -> dict:
 TASK = Task(
     name="counting",
     parse_truth=parse_truth,
+    parse_released=parse_released,
     parse_exact=parse_exact,
     parse_loose=parse_loose,
     is_valid=lambda pred, truth: True,

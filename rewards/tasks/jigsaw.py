@@ -1,10 +1,13 @@
 """Temporal jigsaw: the answer is n digits, digit k = shown position (1-based) of original clip k.
 
-Reward (paper): ``1 - E / E_max`` with E = sum over clips of |predicted - true position| and
-E_max = n*n//2 (the reversed order); an answer that is not a permutation of 1..n scores 0.
+Reward (paper Eq. 7-8 and the released reward): read the answer and the ground truth as sequences
+of clip labels; E = sum over the labels c of |index of c in the answer - index of c in the truth|,
+reward ``1 - E / E_max`` with E_max = n*n//2 (the reversed order); an answer that is not a
+permutation of the truth's labels scores 0. (It is not the sum over positions of |answer digit -
+truth digit|: on random answers that metric differs 76% / 85% of the time for 6 / 8 clips.)
 Strict reward and VIUBench acc: exact match.
 
->>> TASK.grade((2, 1, 3, 4, 5, 6), (1, 2, 3, 4, 5, 6)).smooth   # E = 2, E_max = 18
+>>> TASK.grade((3, 4, 1, 5, 2, 6), (3, 4, 1, 5, 6, 2)).smooth   # labels 6 and 2 one place off: E = 2
 0.8888888888888888
 """
 
@@ -48,6 +51,20 @@ def parse_truth(ground_truth: str, subtype: str) -> Order:
     return order
 
 
+def parse_released(text: str, truth: Order) -> Optional[Order]:
+    """The released reward's reading: ``text.strip()`` must be a permutation of the truth's
+    characters; else ``None``.
+
+    >>> parse_released(" 341562\\n", (1, 2, 3, 4, 5, 6)), parse_released("341566", (1, 2, 3, 4, 5, 6))
+    ((3, 4, 1, 5, 6, 2), None)
+    """
+    stripped = text.strip()
+    # length first: a permutation has the truth's length, and sorting a 1 MB response costs 60 ms
+    if len(stripped) != len(truth) or sorted(stripped) != sorted(render(truth)):
+        return None
+    return tuple(int(c) for c in stripped)
+
+
 def parse_exact(text: str, truth: Order) -> Optional[Order]:
     """The whole response must be exactly n ASCII digits (the paper's format); else ``None``.
 
@@ -88,8 +105,18 @@ def is_permutation(pred: Order, truth: Order) -> bool:
     return sorted(pred) == list(range(1, len(truth) + 1))
 
 
+def label_displacement(pred: Order, truth: Order) -> int:
+    """E of Eq. 7: sum over clip labels of |index in ``pred`` - index in ``truth``|.
+
+    >>> label_displacement((3, 4, 1, 5, 2, 6), (3, 4, 1, 5, 6, 2)), label_displacement((6, 5, 4, 3, 2, 1), (1, 2, 3, 4, 5, 6))
+    (2, 18)
+    """
+    where = {label: i for i, label in enumerate(pred)}
+    return sum(abs(where[label] - i) for i, label in enumerate(truth))
+
+
 def grade(pred: Order, truth: Order) -> Grade:
-    """Smooth (displacement), strict and VIUBench (exact match) scores of a parsed answer.
+    """Smooth (Eq. 7-8), strict and VIUBench (exact match) scores of a parsed answer.
 
     >>> grade((6, 5, 4, 3, 2, 1), (1, 2, 3, 4, 5, 6)).smooth
     0.0
@@ -97,9 +124,8 @@ def grade(pred: Order, truth: Order) -> Grade:
     if len(pred) != len(truth) or not is_permutation(pred, truth):
         return Grade(0.0, 0.0, 0.0)
     n = len(truth)
-    displacement = sum(abs(p - t) for p, t in zip(pred, truth))
     exact = 1.0 if tuple(pred) == tuple(truth) else 0.0
-    return Grade(max(0.0, 1.0 - displacement / (n * n // 2)), exact, exact)
+    return Grade(max(0.0, 1.0 - label_displacement(pred, truth) / (n * n // 2)), exact, exact)
 
 
 def render(pred: Order) -> str:
@@ -114,10 +140,11 @@ def render(pred: Order) -> str:
 def prior(truths: Sequence[Order], infos: Sequence[Mapping[str, Any]]) -> dict:
     """Random-guess and best-constant figures for jigsaw rows of one clip count n (exact).
 
-    Random guess: a uniform permutation. Relabelling clips maps the truth to the identity and keeps
-    the guess uniform, so its expected displacement is the same for every truth: enumerate the n!
-    permutations once against the identity. Best constant: the displacement is a sum of per-clip
-    terms, so the mean over rows of every one of the n! constants is a lookup in an n x n cost table.
+    Random guess: a uniform permutation. E depends only on the answer relative to the truth
+    (relabel the clips so the truth reads 1..n), and a uniform answer stays uniform, so its
+    expected E is the same for every truth: enumerate the n! answers once against the identity.
+    Best constant: E is a sum over labels of |answer index - truth index|, so the mean over rows of
+    every one of the n! constants is a lookup in an n x n cost table.
 
     >>> round(prior([(1, 2, 3, 4, 5, 6)], [{}])["random_acc"] * 720, 6)
     1.0
@@ -130,12 +157,15 @@ def prior(truths: Sequence[Order], infos: Sequence[Mapping[str, Any]]) -> dict:
     perms = np.asarray(list(itertools.permutations(range(1, n + 1))), dtype=np.int64)  # (n!, n)
     true = np.asarray(truths, dtype=np.int64)  # (N, n)
 
+    # Against the identity both readings of E coincide: sum_i |perm[i] - i|.
     random_score = float(np.mean(1.0 - np.abs(perms - np.arange(1, n + 1)).sum(axis=1) / e_max))
 
-    # cost[k, v-1] = mean over rows of |v - true position of clip k|
-    values = np.arange(1, n + 1)
-    cost = np.abs(values[None, None, :] - true[:, :, None]).mean(axis=0)  # (n, n)
-    mean_displacement = cost[np.arange(n), perms - 1].sum(axis=1)  # (n!,)
+    # index[r, c-1] = index of label c in the truth of row r;
+    # cost[c-1, j] = mean over rows of |j - index of label c in the truth|
+    index = np.argsort(true, axis=1)
+    cost = np.abs(np.arange(n)[None, None, :] - index[:, :, None]).mean(axis=0)  # (n, n)
+    # A constant lists labels perms[p, j] at indices j: E = sum_j cost[perms[p, j] - 1, j].
+    mean_displacement = cost[perms - 1, np.arange(n)].sum(axis=1)  # (n!,)
     best = int(mean_displacement.argmin())  # first minimum: lexicographically smallest order
     best_order = tuple(int(v) for v in perms[best])
 
@@ -156,6 +186,7 @@ def prior(truths: Sequence[Order], infos: Sequence[Mapping[str, Any]]) -> dict:
 TASK = Task(
     name="jigsaw",
     parse_truth=parse_truth,
+    parse_released=parse_released,
     parse_exact=parse_exact,
     parse_loose=parse_loose,
     is_valid=is_permutation,

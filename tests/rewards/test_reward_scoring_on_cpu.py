@@ -112,7 +112,8 @@ def expected_smooth(task: str, pred: tuple, truth: tuple) -> float:
     n = len(truth)
     if sorted(pred) != list(range(1, n + 1)):
         return 0.0
-    return 1 - sum(abs(p - t) for p, t in zip(pred, truth)) / (n * n // 2)
+    # Eq. 7-8: every clip label's index in the answer against its index in the truth
+    return 1 - sum(abs(pred.index(label) - i) for i, label in enumerate(truth)) / (n * n // 2)
 
 
 @settings(max_examples=150, deadline=None)

@@ -129,7 +129,8 @@ def test_shipped_keys_load_this_package_and_score_a_batch(tokenizer):
         assert tuple(out["reward_extra_info"]) == RESULT_KEYS
     scores = [o["reward_score"] for o in outputs]
     assert scores[0] == 1.0 and scores[1] == pytest.approx(3 / 7) and scores[2] == pytest.approx(11 / 12)
-    assert scores[3] == 0.0  # the paper's strict format: tags are not the answer
+    assert scores[3] == 1.0  # the released counting reward reads every digit run: tags do not matter
+    assert scores[5] == 0.0  # ... but the released jigsaw reward needs the bare permutation
 
     # verl places each score on the last response token
     rm_scores = type(manager).assemble_rm_scores(batch, scores)
@@ -180,7 +181,7 @@ def test_recipe_yaml_snippet_composes_over_ppo_trainer(tmp_path, tokenizer):
     with initialize_config_dir(config_dir=str(tmp_path), version_base=None):
         cfg = compose(config_name="recipe")
     assert dict(cfg.reward.custom_reward_function.reward_kwargs) == {
-        "parse_mode": "strict",
+        "parse_mode": "released",
         "reward_mode": "smooth",
         "format_weight": 0.0,
     }

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from data_prep.jsonl import write_atomic
 from data_prep.schema import EVAL_MAX_PIXELS
+from rewards.scoring import DEFAULT_PARSE_MODE, PARSE_MODES
 
 COMMANDS = {
     "viubench": "evaluate a model on VIUBench",
@@ -49,8 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--data", required=True, help="VIUBench parquet file or folder (python -m data_prep build --recipe viubench)")
     v.add_argument("--label", default=None, help="row name in the table (default: model folder name)")
     v.add_argument("--max-pixels", type=int, default=None, help="override per-frame pixels (rows carry 512*512)")
-    v.add_argument("--parse-mode", default="strict", choices=["strict", "lenient"],
-                   help="answer parsing of rewards.score: strict = the paper's format (default)")
+    v.add_argument("--parse-mode", default=DEFAULT_PARSE_MODE, choices=list(PARSE_MODES),
+                   help=f"answer parsing of rewards.score (default {DEFAULT_PARSE_MODE}: as the paper's reward)")
 
     d = sub.add_parser("downstream", help=COMMANDS["downstream"])
     _add_model_args(d)

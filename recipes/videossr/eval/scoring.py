@@ -4,7 +4,7 @@ Going through the rewards package is the point: the training reward and the eval
 parse answers with the same code, so they cannot drift apart. ``acc`` is VIUBench's metric
 (counting: per-type exact match averaged over the 3 types; grounding: IoU; jigsaw: exact match);
 ``parsed`` tells whether the answer could be read at all. ``parse_mode`` defaults to the rewards
-package's default, "strict": the whole response must be the answer in the paper's format.
+package's default, "released": answers are read exactly as the paper's released reward read them.
 
 >>> score_viubench("videossr/counting/easy", "3,1,4", "3,1,4").metric
 1.0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import ROUND_HALF_UP, Decimal
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
@@ -67,7 +68,16 @@ def results_row(label: str, records: Iterable[dict[str, Any]]) -> ResultsRow:
 
 
 def _fmt(value: float | None, digits: int) -> str:
-    return "" if value is None else f"{value:.{digits}f}"
+    """Round half up, as the paper prints 1/16 = 6.25% as 6.3 (Python's "%.1f" gives 6.2).
+
+    >>> _fmt(6.25, 1), _fmt(100 / 720, 1), _fmt(None, 1)
+    ('6.3', '0.1', '')
+    """
+    if value is None:
+        return ""
+    # repr is the shortest string that reads back as this float: 6.25 stays 6.25, 0.1+0.2 does not
+    # become 0.30000000000000004 -> 0.3 by accident of binary rounding.
+    return str(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
 def to_markdown(rows: Iterable[ResultsRow], digits: int = 1) -> str:

@@ -42,6 +42,7 @@ from recipes.videossr.eval.table import (
     unknown_sources,
 )
 from rewards.naming import parse_data_source
+from rewards.scoring import DEFAULT_PARSE_MODE
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class ViubenchConfig:
     max_pixels: int | None = None  # override every clip's max_pixels; None keeps the row's (512*512)
     limit: int | None = None  # first N questions only (smoke tests)
     retry_errors: bool = False
-    parse_mode: str = "strict"  # rewards.score parse mode: "strict" = the paper's answer format
+    parse_mode: str = DEFAULT_PARSE_MODE  # rewards.score parse mode: "released" = the paper's reward
     device: str | None = None
     dtype: str = "auto"
     tensor_parallel_size: int = 1

@@ -58,7 +58,7 @@ def test_the_paper_setting():
     assert actor.entropy_coeff == 0 and not cfg.algorithm.use_kl_in_reward
     assert (cfg.data.max_prompt_length, cfg.data.max_response_length) == (8192, 2048)
     assert rollout.gpu_memory_utilization == 0.6
-    assert cfg.reward.custom_reward_function.reward_kwargs == {"parse_mode": "strict", "reward_mode": "smooth",
+    assert cfg.reward.custom_reward_function.reward_kwargs == {"parse_mode": "released", "reward_mode": "smooth",
                                                                "format_weight": 0.0}
 
 
