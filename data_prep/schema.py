@@ -20,7 +20,9 @@ jigsaw n digits, digit k = shown position (1-based) of original clip k.
 
 from __future__ import annotations
 
-SYSTEM_PROMPT = "Based on this video, provide the answer directly."
+from data_prep import prompts
+
+SYSTEM_PROMPT = prompts.SYSTEM  # the paper's; every prompt text lives in data_prep.prompts
 
 # Paper: training frames at most 256*256 pixels (min 128*128); VIUBench evaluation at 512*512.
 TRAIN_MAX_PIXELS = 256 * 256

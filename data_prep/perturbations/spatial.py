@@ -1,9 +1,11 @@
 """Spatial perturbations: the geometry of the frame changes, never its size.
 
-Every output keeps the video's frame size (one video = one size for the Qwen-VL processor):
-zoom in crops the centre and resizes it back, zoom out shrinks the frame onto black, and the
-quarter turns (not in the paper; the reference code has them) fit the rotated frame onto a black
-canvas of the original size instead of changing the frame size mid-video.
+Every output keeps the video's frame size: zoom in crops the centre and resizes it back, zoom
+out shrinks the frame onto black, and the quarter turns (released code only, not in the paper)
+fit the rotated frame onto a black canvas of the original size. The released code rotates with
+``expand=True`` instead, which changes the frame size mid-video; qwen-vl-utils' ``fetch_video``
+``torch.stack``s the frames of a frame-list video, so such a row raises when it is loaded (every
+non-square video): letterboxing is the one way to keep these rows usable.
 
 >>> import numpy as np
 >>> from PIL import Image
@@ -50,13 +52,14 @@ def mirror(segment: Segment, rng: np.random.Generator) -> list:
 
 
 def rotate_90(segment: Segment, rng: np.random.Generator) -> list:
-    """Quarter turn counter-clockwise, letterboxed into the original frame size."""
-    return each_frame(segment, lambda im: _fit_on_black(im.transpose(Image.Transpose.ROTATE_90), im.size))
+    """Quarter turn clockwise, as the released Rotate90 (PIL ``rotate(-90)``), letterboxed."""
+    return each_frame(segment, lambda im: _fit_on_black(im.transpose(Image.Transpose.ROTATE_270), im.size))
 
 
 def rotate_270(segment: Segment, rng: np.random.Generator) -> list:
-    """Quarter turn clockwise, letterboxed into the original frame size."""
-    return each_frame(segment, lambda im: _fit_on_black(im.transpose(Image.Transpose.ROTATE_270), im.size))
+    """270 degrees clockwise = a quarter turn counter-clockwise, as the released Rotate270
+    (PIL ``rotate(90)``), letterboxed."""
+    return each_frame(segment, lambda im: _fit_on_black(im.transpose(Image.Transpose.ROTATE_90), im.size))
 
 
 def _fit_on_black(im: Image.Image, size: tuple[int, int], extra: float = 1.0) -> Image.Image:

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from data_prep import prompts
 from data_prep.tasks.base import SampleSpec, SkipSample, TaskContext, make_row, rng_for
 from data_prep.tasks.shapes import SHAPES, Shape, circumradius, draw
 
@@ -38,13 +39,7 @@ CENTRAL = 0.7  # centres inside the central 70% of each side
 MIN_FRAME_GAP = 9  # frames of the same type are more than 8 apart
 COLOR = (50, 255)
 
-PROMPT = (
-    "Count the number of circles, squares, and triangles that appear in this video. Be aware that "
-    "the shapes can appear in any color and at any angle of rotation. They may be present on one or "
-    "multiple frames, and any given frame can contain more than one shape. Provide the answer as "
-    "three comma-separated numbers in the format: circles,squares,triangles. For example, if you "
-    "see 3 circles, 1 square, and 4 triangles, your answer should be '3,1,4'."
-)
+PROMPT = prompts.COUNTING
 
 
 def instances_per_frame(

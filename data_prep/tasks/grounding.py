@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from data_prep import prompts
 from data_prep.perturbations import PERTURBATIONS, Segment
 from data_prep.tasks.base import SampleSpec, TaskContext, make_row, rng_for, seconds
 
@@ -24,11 +25,7 @@ SUBTYPES = {name: "standard" for name in PERTURBATIONS}
 DEFAULT_SUBTYPE = "channel_swap"
 SEGMENT_LENGTH = (8, 16)  # frames, inclusive (paper)
 
-PROMPT = (
-    "In a segment of this video, {description}. Your task is to identify the precise time interval "
-    "of this change. Please only provide the start and end times in seconds, formatted as "
-    "<start_time>-<end_time> (e.g., '14.5-26.2')."
-)
+PROMPT = prompts.GROUNDING
 
 
 def draw_segment(

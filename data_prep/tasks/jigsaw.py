@@ -11,22 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from data_prep import prompts
 from data_prep.tasks.base import SampleSpec, TaskContext, make_row, rng_for
 from rewards.naming import jigsaw_subtype
 
 CLIPS = {"easy": 6, "hard": 8}
 SUBTYPES = {jigsaw_subtype(n): level for level, n in CLIPS.items()}
 DEFAULT_SUBTYPE = "n6"
-_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
-EXAMPLES = {6: "341562", 8: "34158627"}
-
-PROMPT = (
-    "The {n} clips above are consecutive parts of one video, shown in a shuffled order. Please output {article} "
-    "{word}-digit number that specifies the order in which to play the clips you are seeing (labeled "
-    "1 through {n} by their position) to restore the original video. For example, '{example}' means: "
-    "play clip {first} first, then clip {second}, and so on, ending with clip {last}. Provide only the "
-    "{word}-digit number."
-)
 
 
 def num_clips(subtype: str) -> int:
@@ -37,22 +28,12 @@ def num_clips(subtype: str) -> int:
 
 
 def prompt_for(n: int) -> str:
-    """The user text after the clip lines.
+    """The user text after the clip lines: the paper's question (``data_prep.prompts``).
 
-    >>> "six-digit" in prompt_for(6) and "'341562'" in prompt_for(6)
+    >>> "six-digit" in prompt_for(6) and prompt_for(6).endswith("'341562'.")
     True
     """
-    example = EXAMPLES.get(n) or "".join(str(k) for k in [*range(2, n + 1), 1])
-    article = "an" if _WORDS[n][0] in "aeiou" else "a"
-    return PROMPT.format(
-        n=n,
-        word=_WORDS[n],
-        article=article,
-        example=example,
-        first=example[0],
-        second=example[1],
-        last=example[-1],
-    )
+    return prompts.jigsaw_question(n)
 
 
 def answer_for(shown: list[int]) -> str:

@@ -57,7 +57,8 @@ def test_registry_has_the_paper_and_reference_perturbations():
     assert set(VIUBENCH_PERTURBATIONS) == set(TRAINING_PERTURBATIONS) | {"shuffle"}
     for name, p in PERTURBATIONS.items():
         make_data_source("grounding", name)  # valid data_source part
-        assert p.description and not p.description.endswith(".")
+        # no final period: the template adds one (the paper's stutter-hold text has its own, kept)
+        assert p.description and (name == "stutter_hold" or not p.description.endswith("."))
 
 
 @pytest.mark.parametrize("name", sorted(PERTURBATIONS))
@@ -113,6 +114,19 @@ def test_exact_pixel_operations(two_videos):
     # quarter turns keep the size and letterbox
     r = np.asarray(PERTURBATIONS["rotate_90"](seg, rng)[0])
     assert r.shape == src.shape and r[:, 0].max() == 0
+
+
+def test_quarter_turns_have_the_released_directions():
+    """Released Rotate90 = PIL rotate(-90): clockwise; Rotate270 = rotate(90): counter-clockwise."""
+    square = np.zeros((8, 8, 3), np.uint8)
+    square[0, 0] = 255  # top-left corner
+    seg = Segment(0, 1, 4, load=lambda k: Image.fromarray(square))
+    clockwise = np.asarray(PERTURBATIONS["rotate_90"](seg, np.random.default_rng(0))[0])
+    assert clockwise[0, -1].min() == 255 and clockwise[0, 0].max() == 0  # top-left -> top-right
+    released_90 = np.asarray(Image.fromarray(square).rotate(-90, expand=True))
+    assert np.array_equal(clockwise, released_90)
+    counter = np.asarray(PERTURBATIONS["rotate_270"](seg, np.random.default_rng(0))[0])
+    assert np.array_equal(counter, np.asarray(Image.fromarray(square).rotate(90, expand=True)))
 
 
 def _bare(start, length):

@@ -135,26 +135,6 @@ def test_jigsaw_inverse_permutation_restores_the_original_order(ctx):
     assert not (ctx.out_dir / "frames").exists() or not any((ctx.out_dir / "frames").glob("jigsaw-*"))
 
 
-def test_prompts_are_the_papers():
-    assert grounding.PROMPT.format(description="X") == (
-        "In a segment of this video, X. Your task is to identify the precise time interval of this change. "
-        "Please only provide the start and end times in seconds, formatted as <start_time>-<end_time> "
-        "(e.g., '14.5-26.2')."
-    )
-    assert counting.PROMPT.startswith(
-        "Count the number of circles, squares, and triangles that appear in this video."
-    )
-    assert counting.PROMPT.endswith("your answer should be '3,1,4'.")
-    six = jigsaw.prompt_for(6)
-    assert (
-        "output a six-digit number that specifies the order in which to play the clips you are seeing "
-        "(labeled 1 through 6 by their position)"
-        in six
-        and "'341562'" in six
-    )
-    assert "an eight-digit number" in jigsaw.prompt_for(8)
-
-
 # ---- distributions (pure generator functions, many draws) ----
 
 
