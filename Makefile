@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_frames.py
 	$(PY) bench/bench_rollout_video.py
 	$(PY) bench/bench_rewards.py
+	$(PY) bench/bench_fidelity.py
 
 clean:
 	rm -rf $(VENV) outputs

@@ -46,6 +46,7 @@ from data_prep.builders.splits import DEFAULT_EVAL_FRACTION, split_of
 from data_prep.executors import run_journaled
 from data_prep.frames import CONFIG, load_manifest
 from data_prep.jsonl import read_records, recorded_json
+from data_prep.profiles import check_profile, effective_options
 from data_prep.tasks import get_task
 from data_prep.tasks.base import SampleSpec, SkipSample, TaskContext
 
@@ -79,6 +80,7 @@ def build_dataset(
     seed: int = 0,
     per_subtype: Optional[int] = None,
     uniform: Optional[bool] = None,
+    profile: Optional[str] = None,
     eval_fraction: float = DEFAULT_EVAL_FRACTION,
     workers: int = 1,
     ray_address: Optional[str] = None,
@@ -88,7 +90,8 @@ def build_dataset(
     """Build one mix (a built-in recipe name or a mix YAML path) into ``out_dir``.
 
     ``size`` caps a disjoint (training) mix, ``per_subtype`` sets every entry of a per-entry mix
-    (VIUBench); ``uniform`` None keeps the mix's setting. Returns where the parquet and card are.
+    (VIUBench); ``uniform`` and ``profile`` (``data_prep.profiles``) None keep the mix's setting.
+    Returns where the parquet and card are.
     """
     mix = load_mix(recipe)
     frames = Path(frames_dir).expanduser().resolve()
@@ -101,6 +104,9 @@ def build_dataset(
     )
     specs = plan_samples(mix, pool, seed, size=size, per_subtype=per_subtype, uniform=uniform)
 
+    profile = check_profile(profile or mix.profile)
+    generator_options = effective_options(profile, mix.options)
+
     stem = Path(mix.output).stem
     _check_eval_fraction(out, stem, eval_fraction)
     out.mkdir(parents=True, exist_ok=True)
@@ -111,6 +117,8 @@ def build_dataset(
         "size": size,
         "per_subtype": per_subtype,
         "uniform": mix.uniform if uniform is None else bool(uniform),
+        "profile": profile,
+        "generator_options": generator_options,
         "eval_fraction": eval_fraction,
         "tier": tier,
         "max_pixels": max_pixels,
@@ -128,7 +136,7 @@ def build_dataset(
         tier=tier,
         max_pixels=max_pixels,
         min_pixels=min_pixels,
-        options=mix.options,
+        options=generator_options,
         jpeg_quality=_frames_jpeg_quality(frames),
     )
     rows_path = out / f"{stem}.rows.jsonl"

@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from data_prep.jsonl import read_records, write_atomic
+from data_prep.label_quality import label_quality
 
 
 def write_card(data_dir: str | os.PathLike) -> Path:
@@ -115,12 +116,17 @@ def _build_section(data_dir: Path, stem: str, info: dict, parquet: Path) -> list
     ):
         lines.append(f"| {key} | `{cfg[key]}` |")
     lines.append(f"| mix file | `{mix['source']}` (videos: `{mix['videos']}`) |")
+    profile = cfg.get("profile", "paper")
+    lines.append(f"| generator profile | `{profile}` |")
     if mix.get("options"):
-        lines.append(f"| generator options | `{json.dumps(mix['options'], sort_keys=True)}` |")
-    mode = "uniform answers (--uniform)" if cfg["uniform"] else "the paper's generators (reproduction)"
+        lines.append(f"| mix generator options | `{json.dumps(mix['options'], sort_keys=True)}` |")
+    if cfg.get("generator_options"):
+        lines.append(f"| effective generator options | `{json.dumps(cfg['generator_options'], sort_keys=True)}` |")
+    generator = PROFILE_WORDS.get(profile, profile)
+    mode = "uniform answers (--uniform)" if cfg["uniform"] else "the paper's answer distributions"
     lines += [
         "",
-        f"Answer generator: {mode}. Videos: a hash of the video id puts a fraction "
+        f"Generator profile `{profile}`: {generator}. Answers: {mode}. Videos: a hash of the video id puts a fraction "
         f"{cfg['eval_fraction']} of the videos in the eval split (VIUBench) and the rest in the train "
         "split, so builds with the same fraction never share a video.",
         "",
@@ -150,8 +156,41 @@ def _build_section(data_dir: Path, stem: str, info: dict, parquet: Path) -> list
         + "".join(f"\n- {r['sample_id']}: {r['reason']}" for r in skipped[:20]),
         "",
     ]
+    lines += _label_quality_section(rows)
     lines += _priors_section(rows)
     return lines
+
+
+PROFILE_WORDS = {
+    "paper": "the released generators, so the data matches the paper's (reproduction)",
+    "verified": "every label verifiable from the pixels (no overlapping shapes, no perturbed frame left "
+    "identical to the original)",
+}
+
+
+def _label_quality_section(rows: list[dict[str, Any]]) -> list[str]:
+    q = label_quality(rows)
+    lines = [
+        "### Label quality",
+        "",
+        "How often a label cannot be verified from the pixels (`data_prep/label_quality.py`).",
+        "",
+        "| figure | value |",
+        "|---|---|",
+    ]
+    if q["counting_frames"]:
+        lines.append(
+            f"| counting: shape-drawn frames with overlapping shapes | {q['counting_overlap_fraction']:.1%} "
+            f"of {q['counting_frames']} |"
+        )
+    if q["grounding_rows"]:
+        lines.append(
+            "| grounding: rows whose first or last perturbed frame is the original | "
+            f"{q['grounding_edge_identical_fraction']:.1%} of {q['grounding_rows']} |"
+        )
+    if not (q["counting_frames"] or q["grounding_rows"]):
+        lines.append("| (no counting or grounding rows) | - |")
+    return lines + [""]
 
 
 def answer_statistics(rows: list[dict[str, Any]]) -> str:

@@ -5,9 +5,9 @@ holds them as golden strings). Only three texts are this repository's own, each 
 the timestamp note of slow / fast (the paper mentions such a note but does not publish it) and the
 jigsaw question for clip counts other than the paper's 6 and 8.
 
->>> GROUNDING.format(description=GROUNDING_DESCRIPTIONS["mirror"])[:60]
+>>> GROUNDING.format(description=GROUNDING_DESCRIPTIONS["mirror"])[:62]
 'In a segment of this video, The video is mirrored horizontally'
->>> jigsaw_question(8)[-13:]
+>>> jigsaw_question(8)[-11:]
 "'51827463'."
 """
 

@@ -8,6 +8,7 @@ Example (``data_prep/mixes/example.yaml``)::
     videos: disjoint          # disjoint: one sample per video, no video used twice (training)
                               # per_entry: videos distinct within an entry, reused across entries
     uniform: false            # true: uniform answer distributions (see the task modules)
+    profile: paper            # generator profile: paper (released generators) | verified
     entries:                  # count = proportions for `disjoint` mixes (scaled to the videos
       - {task: grounding, subtype: mirror, count: 100}      # available and to --size),
       - {task: counting, difficulty: hard, count: 50}       # exact numbers for `per_entry` mixes
@@ -16,12 +17,14 @@ Example (``data_prep/mixes/example.yaml``)::
 ``subtype`` or ``difficulty`` names the variant (counting: easy/hard; jigsaw: easy=n6, hard=n8;
 grounding: the perturbation).
 
-Generator parameters (defaults: the paper's; every one documented in its task module) may be
-overridden per mix, and are recorded in the build's options and dataset card::
+Generator parameters (defaults: the profile's, ``data_prep/profiles.py``; every one documented in
+its task or perturbation module) may be overridden per mix, and are recorded in the build's
+options and dataset card::
 
     options:
       grounding: {segment_length: [8, 16], perturbation_args: {noise: {sigma: [35, 70]}, slow: {factor: 2}}}
-      counting: {levels: {easy: [3, 3], hard: [4, 4]}, size: [0.2, 0.4], central: 0.7, min_frame_gap: 9}
+      counting: {levels: {easy: [3, 3], hard: [4, 4]}, size: [0.2, 0.4], central: 0.7, min_frame_gap: 9,
+                 placement: released}
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from typing import Any, Optional
 import yaml
 
 from data_prep.builders.splits import SPLITS
+from data_prep.profiles import DEFAULT_PROFILE, check_profile
 from data_prep.tasks import get_task
 
 MIX_DIR = Path(__file__).resolve().parent.parent / "mixes"
@@ -41,7 +45,7 @@ VIDEO_MODES = ("disjoint", "per_entry")
 # Parameters a mix may override, by task (read by the task modules from ``TaskContext.options``).
 TASK_OPTIONS = {
     "grounding": {"segment_length", "perturbation_args"},
-    "counting": {"levels", "size", "central", "min_frame_gap"},
+    "counting": {"levels", "size", "central", "min_frame_gap", "placement"},
     "jigsaw": set(),
 }
 
@@ -61,6 +65,7 @@ class Mix:
     entries: tuple[MixEntry, ...]
     output: str
     uniform: bool = False
+    profile: str = DEFAULT_PROFILE  # generator profile (data_prep.profiles): paper | verified
     size: Optional[int] = None  # default cap on the total (disjoint mixes)
     source: str = ""  # file it was read from
     options: dict[str, Any] = field(default_factory=dict)  # generator parameters, by task (see below)
@@ -97,7 +102,7 @@ def parse_mix(data: Any, source: str = "<mix>") -> Mix:
     """Validate a mix mapping; every error names the file and the entry."""
     if not isinstance(data, dict):
         raise ValueError(f"{source}: a mix is a mapping with name, split, entries")
-    known = {"name", "split", "videos", "uniform", "size", "entries", "output", "description", "options"}
+    known = {"name", "split", "videos", "uniform", "profile", "size", "entries", "output", "description", "options"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ValueError(f"{source}: unknown keys {unknown} (known: {sorted(known)})")
@@ -145,6 +150,10 @@ def parse_mix(data: Any, source: str = "<mix>") -> Mix:
                 f"{source}: options.{task}: unknown {unknown} (known: {sorted(TASK_OPTIONS[task])})"
             )
     size = data.get("size")
+    try:
+        profile = check_profile(str(data.get("profile", DEFAULT_PROFILE)))
+    except ValueError as err:
+        raise ValueError(f"{source}: {err}") from None
     return Mix(
         name=name,
         split=split,
@@ -152,6 +161,7 @@ def parse_mix(data: Any, source: str = "<mix>") -> Mix:
         entries=tuple(entries),
         output=str(data.get("output") or f"{name}.parquet"),
         uniform=bool(data.get("uniform", False)),
+        profile=profile,
         size=int(size) if size is not None else None,
         source=source,
         options=options,

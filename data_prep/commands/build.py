@@ -18,6 +18,7 @@ from data_prep.build import build_dataset
 from data_prep.builders.mixes import builtin_mixes
 from data_prep.builders.splits import DEFAULT_EVAL_FRACTION
 from data_prep.preview import write_previews
+from data_prep.profiles import DEFAULT_PROFILE, PROFILES
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -60,6 +61,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="the paper's generators (the default of the paper recipes)",
     )
     p.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default=None,
+        help=f"generator profile (default: the mix's, {DEFAULT_PROFILE}): paper = the released generators, "
+        "verified = labels verifiable from the pixels (see data_prep/profiles.py)",
+    )
+    p.add_argument(
         "--eval-fraction",
         type=float,
         default=DEFAULT_EVAL_FRACTION,
@@ -98,6 +106,8 @@ def command_line(args: argparse.Namespace) -> str:
             parts += [flag, str(value)]
     if args.uniform is not None:
         parts.append("--uniform" if args.uniform else "--paper-priors")
+    if args.profile is not None:
+        parts += ["--profile", args.profile]
     return " ".join(shlex.quote(p) if i else p for i, p in enumerate(parts))
 
 
@@ -111,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         per_subtype=args.per_subtype,
         uniform=args.uniform,
+        profile=args.profile,
         eval_fraction=args.eval_fraction,
         workers=args.workers,
         ray_address=args.ray,

@@ -6,10 +6,13 @@ seeded ``numpy`` generator, and returns one entry per segment position:
 * an ``int`` k: show the ORIGINAL frame k of the same video (referenced by path, never copied);
 * a ``PIL.Image``: new pixels, written under the output dataset folder by the task.
 
-Contract (the tests check it for every registered perturbation): every returned entry differs
-from the original frame at that position (an ``int`` never equals its own position, an image is
-never the unchanged original), so the frames that differ from the source video are exactly the
-answer's span; all images keep the size of the video's frames (Qwen-VL needs one size per video).
+Contract (the tests check it for every registered perturbation): all images keep the size of the
+video's frames (Qwen-VL needs one size per video). With the ``verified`` profile's parameters
+(``data_prep.profiles``) every returned entry also differs from the original frame at that
+position (an ``int`` never equals its own position, an image is never the unchanged original), so
+the frames that differ from the source video are exactly the answer's span. The function
+defaults are the ``paper`` profile's, where the released shuffle and stutter-hold may show an
+original frame in place.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ class Segment:
     num_frames: int
     load: Callable[[int], Image.Image]  # original frame k of this video (RGB)
     load_other: Optional[Callable[[int], Image.Image]] = None  # frame k of another video (swap)
+    # (width, height) of the source video; pixel-scale perturbations can act as if at this size
+    source_size: Optional[tuple[int, int]] = None
 
     @property
     def positions(self) -> range:

@@ -22,23 +22,55 @@ from PIL import Image
 from data_prep.perturbations.base import Segment, each_frame
 
 
-def zoom_in(segment: Segment, rng: np.random.Generator, scale: tuple[float, float] = (1.3, 1.5)) -> list:
-    """Centre crop of 1/scale of each side (scale ~ U(1.3, 1.5)), resized back."""
+_RESAMPLE = {"lanczos": Image.LANCZOS, "bicubic": Image.BICUBIC}
+
+
+def zoom_in(
+    segment: Segment,
+    rng: np.random.Generator,
+    scale: tuple[float, float] = (1.3, 1.5),
+    per_frame: bool = True,
+    resample: str = "lanczos",
+) -> list:
+    """Centre crop of 1/scale of each side (scale ~ U(1.3, 1.5)), resized back.
+
+    ``per_frame`` (paper): a new scale for every frame, as the released generator (the view
+    jitters); else one per segment. ``resample``: lanczos (released) | bicubic.
+    """
     z = float(rng.uniform(*scale))
+    method = _RESAMPLE[resample]
 
     def crop(im: Image.Image) -> Image.Image:
+        zoom = float(rng.uniform(*scale)) if per_frame else z
         w, h = im.size
-        cw, ch = w / z, h / z
+        cw, ch = w / zoom, h / zoom
         box = ((w - cw) / 2, (h - ch) / 2, (w + cw) / 2, (h + ch) / 2)
-        return im.resize((w, h), Image.BICUBIC, box=box)
+        return im.resize((w, h), method, box=box)
 
     return each_frame(segment, crop)
 
 
-def zoom_out(segment: Segment, rng: np.random.Generator, scale: tuple[float, float] = (1.2, 1.4)) -> list:
-    """Frame shrunk by scale ~ U(1.2, 1.4) and centred on black."""
+def zoom_out(
+    segment: Segment,
+    rng: np.random.Generator,
+    scale: tuple[float, float] = (1.2, 1.4),
+    per_frame: bool = True,
+    resample: str = "lanczos",
+) -> list:
+    """Frame shrunk by scale ~ U(1.2, 1.4) to ``int(w/scale) x int(h/scale)`` and centred on
+    black; ``per_frame`` and ``resample`` as for :func:`zoom_in`."""
     z = float(rng.uniform(*scale))
-    return each_frame(segment, lambda im: _fit_on_black(im, im.size, 1.0 / z))
+    method = _RESAMPLE[resample]
+
+    def shrink(im: Image.Image) -> Image.Image:
+        zoom = float(rng.uniform(*scale)) if per_frame else z
+        w, h = im.size
+        nw, nh = max(1, int(w / zoom)), max(1, int(h / zoom))
+        canvas = Image.new("RGB", (w, h))
+        canvas.paste(im.resize((nw, nh), method), ((w - nw) // 2, (h - nh) // 2))
+        return canvas
+
+    return each_frame(segment, shrink)
 
 
 def rotate_180(segment: Segment, rng: np.random.Generator) -> list:
@@ -62,10 +94,10 @@ def rotate_270(segment: Segment, rng: np.random.Generator) -> list:
     return each_frame(segment, lambda im: _fit_on_black(im.transpose(Image.Transpose.ROTATE_90), im.size))
 
 
-def _fit_on_black(im: Image.Image, size: tuple[int, int], extra: float = 1.0) -> Image.Image:
-    """``im`` scaled to fit ``size`` (times ``extra``), centred on a black canvas of ``size``."""
+def _fit_on_black(im: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """``im`` scaled to fit ``size``, centred on a black canvas of ``size``."""
     w, h = size
-    fit = min(w / im.width, h / im.height) * extra
+    fit = min(w / im.width, h / im.height)
     nw, nh = max(1, round(im.width * fit)), max(1, round(im.height * fit))
     canvas = Image.new("RGB", size)
     canvas.paste(im.resize((nw, nh), Image.BICUBIC), ((w - nw) // 2, (h - nh) // 2))

@@ -1,9 +1,11 @@
 """Temporal perturbations: every frame is an original frame of the same video, shown at the wrong time.
 
 No new frames are decoded: the segment is rebuilt from the video's stored frames, so these return
-frame indices (referenced by path). Each map sends every segment position to a DIFFERENT frame,
-so the changed frames are exactly the answer's span. Timestamps stay evenly spaced at the
-video's ``sample_fps``; the prompt tells the model to judge speed from the motion.
+frame indices (referenced by path). Timestamps stay evenly spaced at the video's ``sample_fps``;
+the prompt tells the model to judge speed from the motion.
+
+Slow and fast always move every frame; shuffle and stutter-hold do under the ``verified``
+profile only (``data_prep.profiles``).
 
 * slow (factor r=2): the segment plays at 1/r speed, starting from the frame just before it
   (``s-1, s-1, s, s, ...``) and then playback jumps back to normal at the segment's end. When the
@@ -14,15 +16,18 @@ video's ``sample_fps``; the prompt tells the model to judge speed from the motio
   it; one of the fitting anchors is drawn at random. Playback then jumps back to the normal
   timeline. With r=2 and segments of at most 16 of 48 frames one anchor always fits.
 * stutter-hold: 2..5 frames are kept, each held for an equal share of the segment (the video
-  "hangs"): each hold shows the last frame before its block (the first frame after it when the
-  segment opens the video).
-* shuffle: the segment's frames in a random order with no frame left in place.
+  "hangs"). Paper (``rule="linspace"``): the released rule, frames evenly spaced inside the
+  segment. ``hold_before``: each hold shows the last frame before its block (the first frame after
+  it when the segment opens the video), so no position shows its own frame.
+* shuffle: the segment's frames in a random order (paper); ``derangement=True``: none in place.
 
 >>> rng = np.random.default_rng(0)
 >>> slow(Segment(start=10, length=4, num_frames=48, load=None), rng)
 [9, 9, 10, 10]
->>> stutter_hold(Segment(start=0, length=4, num_frames=48, load=None), rng)
+>>> stutter_hold(Segment(start=0, length=4, num_frames=48, load=None), rng, rule="hold_before")
 [2, 2, 4, 4]
+>>> stutter_hold(Segment(start=10, length=8, num_frames=48, load=None), np.random.default_rng(1))
+[10, 10, 10, 13, 13, 13, 17, 17]
 """
 
 from __future__ import annotations
@@ -55,22 +60,40 @@ def fast(segment: Segment, rng: np.random.Generator, factor: int = 2) -> list[in
     return anchors[int(rng.integers(len(anchors)))]
 
 
-def stutter_hold(segment: Segment, rng: np.random.Generator, kept: tuple[int, int] = (2, 5)) -> list[int]:
-    """2..5 frames held in turn (see the module docstring)."""
-    m = int(rng.integers(kept[0], min(kept[1], max(kept[0], segment.length // 2)) + 1))
+def stutter_hold(
+    segment: Segment, rng: np.random.Generator, kept: tuple[int, int] = (2, 5), rule: str = "linspace"
+) -> list[int]:
+    """k ~ U{2..5} frames held in turn.
+
+    ``linspace`` (paper, released): the segment's frames at ``linspace(0, t-1, k)`` (integer), each
+    repeated t//k times (+1 for the first t%k), so the first (and last) position shows its own
+    frame. ``hold_before``: see the module docstring; every position differs from the original.
+    """
+    t = segment.length
+    if rule == "linspace":
+        k = int(rng.integers(kept[0], kept[1] + 1))
+        picks = np.linspace(0, t - 1, k, dtype=int)
+        out: list[int] = []
+        for i, pick in enumerate(picks):
+            out += [segment.start + int(pick)] * (t // k + (1 if i < t % k else 0))
+        return out
+    if rule != "hold_before":
+        raise ValueError(f"stutter_hold rule must be linspace or hold_before, got {rule!r}")
+    m = int(rng.integers(kept[0], min(kept[1], max(kept[0], t // 2)) + 1))
     blocks = np.array_split(np.arange(segment.start, segment.end), m)
     before = segment.start >= 1
-    out: list[int] = []
+    out = []
     for block in blocks:
         held = int(block[0]) - 1 if before else int(block[-1]) + 1
         out += [held] * len(block)
     return out
 
 
-def shuffle(segment: Segment, rng: np.random.Generator) -> list[int]:
-    """The segment's own frames as a random derangement (no frame keeps its position)."""
+def shuffle(segment: Segment, rng: np.random.Generator, derangement: bool = False) -> list[int]:
+    """The segment's own frames in a uniformly random order (paper, released: frames may stay in
+    place); ``derangement``: no frame keeps its position."""
     positions = np.arange(segment.start, segment.end)
-    while True:  # ~e tries on average
+    while True:  # ~e tries on average for a derangement
         order = rng.permutation(positions)
-        if not np.any(order == positions):
+        if not derangement or not np.any(order == positions):
             return [int(k) for k in order]

@@ -6,11 +6,18 @@ Paper generator (default; the options below override each number):
   shape type per frame; each such frame holds 1..K instances of that type;
   easy F=K=3 (per-type count 1..9), hard F=K=4 (1..16);
 * per instance: size 0.2..0.4 x min(H, W), colour channels 50..255, rotation 0..360 degrees,
-  centre inside the central 70% of the frame, centres at least one size (the larger) apart.
+  centre inside the central 70% of the frame.
 
-Added guarantee: every shape lies fully inside the frame (the centre range is also limited by the
-shape's circumradius), so what is counted is visible. A frame that cannot host its shapes after
-many draws (an extremely narrow video) skips the sample with a recorded reason.
+Placement (option ``placement``, set by the build's profile, see ``data_prep.profiles``):
+
+* ``released`` (paper profile): the released rule, up to 20 draws for a centre one size away
+  from the frame's other centres, then the last draw is kept: shapes may overlap and hide part
+  of the count (:func:`place_shapes_released`);
+* ``spaced`` (verified profile): centres at least one size (the larger) apart, no two shapes
+  sharing a pixel (one size apart is not enough for rotated squares) and every shape fully
+  inside the frame, so what is counted is visible (:func:`place_shapes`); a frame that
+  cannot host its shapes after many draws (an extremely narrow video) skips the sample with a
+  recorded reason.
 
 Uniform mode (``spec.uniform``): each type's count c ~ U{1..F*K}, then the number of frames is
 drawn uniformly among those that can hold c (1..K each) and c is split over them at random, so
@@ -20,6 +27,7 @@ exact match. (The paper's counts peak at 3: "3,3,3" gets ~20% exact match on eas
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from typing import Any
@@ -28,7 +36,7 @@ import numpy as np
 
 from data_prep import prompts
 from data_prep.tasks.base import SampleSpec, SkipSample, TaskContext, make_row, rng_for
-from data_prep.tasks.shapes import SHAPES, Shape, circumradius, draw
+from data_prep.tasks.shapes import SHAPES, Shape, circumradius, draw, overlap
 
 SUBTYPES = {"easy": "easy", "hard": "hard"}
 DEFAULT_SUBTYPE = "easy"
@@ -38,6 +46,8 @@ SIZE = (0.2, 0.4)  # fraction of min(H, W)
 CENTRAL = 0.7  # centres inside the central 70% of each side
 MIN_FRAME_GAP = 9  # frames of the same type are more than 8 apart
 COLOR = (50, 255)
+RELEASED_TRIES = 20  # released placement: draws for a non-overlapping centre before keeping the last
+DEFAULT_PLACEMENT = "released"  # the paper profile's; data_prep.profiles sets it per build
 
 PROMPT = prompts.COUNTING
 
@@ -124,7 +134,7 @@ def place_shapes(
     size: tuple[float, float] = SIZE,
     central: float = CENTRAL,
 ) -> list[Shape]:
-    """``count`` shapes of one kind, fully inside the frame and at least one size apart."""
+    """``count`` shapes of one kind, fully inside the frame, one size apart and sharing no pixel."""
     base = min(width, height)
     margin = (1 - central) / 2
     for _ in range(200):
@@ -138,15 +148,57 @@ def place_shapes(
                 if x_lo > x_hi or y_lo > y_hi:
                     continue
                 cx, cy = float(rng.uniform(x_lo, x_hi)), float(rng.uniform(y_lo, y_hi))
-                if all(math.hypot(cx - o.cx, cy - o.cy) >= max(s, o.size) for o in shapes):
+                shape = Shape(kind, cx, cy, s, float(rng.uniform(0, 360)), (0, 0, 0))
+                # the paper's spacing, and (rotated squares one size apart can touch) no shared pixel
+                if all(math.hypot(cx - o.cx, cy - o.cy) >= max(s, o.size) and not overlap(shape, o) for o in shapes):
                     color = tuple(int(c) for c in rng.integers(COLOR[0], COLOR[1] + 1, size=3))
-                    shapes.append(Shape(kind, cx, cy, s, float(rng.uniform(0, 360)), color))
+                    shapes.append(dataclasses.replace(shape, color=color))
                     break
             else:
                 break  # this layout is stuck: start the frame over
         if len(shapes) == count:
             return shapes
     raise SkipSample(f"a {width}x{height} frame cannot hold {count} {kind}s under the placement rules")
+
+
+def place_shapes_released(
+    rng: np.random.Generator,
+    kind: str,
+    count: int,
+    width: int,
+    height: int,
+    size: tuple[float, float] = SIZE,
+    central: float = CENTRAL,
+    tries: int = RELEASED_TRIES,
+) -> list[Shape]:
+    """``count`` shapes placed by the released generator's rule (paper profile).
+
+    Integer size in [int(0.2 m), int(0.4 m)] (m = min(H, W)); integer centre inside the central
+    70% inset by int(0.75 size); up to ``tries`` draws for a centre at least ``size`` away from
+    the frame's earlier centres, then the last draw is kept, overlapping or not. The inset keeps
+    every shape inside the frame (0.75 size exceeds each shape's circumradius).
+    """
+    base = min(width, height)
+    cw, ch = int(width * central), int(height * central)
+    ox, oy = (width - cw) // 2, (height - ch) // 2
+    shapes: list[Shape] = []
+    for _ in range(count):
+        color = tuple(int(c) for c in rng.integers(COLOR[0], COLOR[1] + 1, size=3))
+        s = int(rng.integers(int(base * size[0]), int(base * size[1]) + 1))
+        margin = int(s * 0.75)
+        for _ in range(tries):
+            x_lo, x_hi, y_lo, y_hi = ox + margin, ox + cw - margin, oy + margin, oy + ch - margin
+            if x_lo >= x_hi or y_lo >= y_hi:  # no inset left: anywhere margin away from the edges
+                cx, cy = int(rng.integers(margin, width - margin + 1)), int(rng.integers(margin, height - margin + 1))
+                break
+            cx, cy = int(rng.integers(x_lo, x_hi + 1)), int(rng.integers(y_lo, y_hi + 1))
+            if all(math.hypot(cx - o.cx, cy - o.cy) >= s for o in shapes):
+                break
+        shapes.append(Shape(kind, float(cx), float(cy), float(s), float(rng.uniform(0, 360)), color))
+    return shapes
+
+
+PLACEMENTS = {"released": place_shapes_released, "spaced": place_shapes}
 
 
 def make_sample(spec: SampleSpec, ctx: TaskContext) -> dict[str, Any]:
@@ -160,6 +212,7 @@ def make_sample(spec: SampleSpec, ctx: TaskContext) -> dict[str, Any]:
     n = int(ctx.records[spec.video_id]["num_frames"])
     per_type = [instances_per_frame(rng, max_frames, max_per_frame, spec.uniform) for _ in SHAPES]
     frames = pick_frames(rng, n, [len(p) for p in per_type], opts.get("min_frame_gap", MIN_FRAME_GAP))
+    placement = PLACEMENTS[opts.get("placement", DEFAULT_PLACEMENT)]
 
     paths = list(ctx.paths(spec.video_id))
     shown = list(range(n))
@@ -168,7 +221,7 @@ def make_sample(spec: SampleSpec, ctx: TaskContext) -> dict[str, Any]:
     for kind, frame_ids, counts in zip(SHAPES, frames, per_type):
         for k, count in zip(frame_ids, counts):
             image = ctx.load(spec.video_id, k)
-            shapes = place_shapes(
+            shapes = placement(
                 rng,
                 kind,
                 count,

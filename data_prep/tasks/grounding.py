@@ -64,7 +64,10 @@ def make_sample(spec: SampleSpec, ctx: TaskContext) -> dict[str, Any]:
         if not spec.partner_video_id:
             raise ValueError(f"{spec.sample_id}: {spec.subtype} needs a partner video")
         other = lambda k: ctx.load(spec.partner_video_id, k)  # noqa: E731
-    segment = Segment(start, end - start, n, load=lambda k: ctx.load(spec.video_id, k), load_other=other)
+    source = (int(record["width"]), int(record["height"])) if record.get("width") else None
+    segment = Segment(
+        start, end - start, n, load=lambda k: ctx.load(spec.video_id, k), load_other=other, source_size=source
+    )
     replaced = perturbation(segment, rng, **opts.get("perturbation_args", {}).get(spec.subtype, {}))
 
     originals = ctx.paths(spec.video_id)  # once: it rebuilds the whole list on every call

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+import numpy as np
 from PIL import Image, ImageDraw
 
 SHAPES = ("circle", "square", "triangle")  # answer order: circles,squares,triangles
@@ -63,3 +64,27 @@ def draw(image: Image.Image, shapes: list[Shape]) -> Image.Image:
         else:
             pen.polygon(vertices(s), fill=tuple(s.color))
     return out
+
+
+def overlap(a: Shape, b: Shape) -> bool:
+    """True when the two shapes, drawn as :func:`draw` draws them, share a pixel.
+
+    Both are rasterised on one small canvas around them and their masks intersected; shapes
+    farther apart than their circumradii are told apart without drawing.
+
+    >>> overlap(Shape("square", 0, 0, 10, 45, (0, 0, 0)), Shape("square", 11, 0, 10, 45, (0, 0, 0)))
+    True
+    """
+    reach = [circumradius(s.kind, s.size) for s in (a, b)]
+    if math.hypot(a.cx - b.cx, a.cy - b.cy) >= sum(reach) + 1:
+        return False
+    left = math.floor(min(s.cx - r for s, r in zip((a, b), reach))) - 1
+    top = math.floor(min(s.cy - r for s, r in zip((a, b), reach))) - 1
+    right = math.ceil(max(s.cx + r for s, r in zip((a, b), reach))) + 1
+    bottom = math.ceil(max(s.cy + r for s, r in zip((a, b), reach))) + 1
+    masks = []
+    for s in (a, b):
+        moved = Shape(s.kind, s.cx - left, s.cy - top, s.size, s.angle, (255, 255, 255))
+        canvas = draw(Image.new("RGB", (right - left, bottom - top)), [moved])
+        masks.append(np.asarray(canvas)[:, :, 0] > 0)
+    return bool(np.any(masks[0] & masks[1]))

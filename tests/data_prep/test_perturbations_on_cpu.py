@@ -14,7 +14,10 @@ from data_prep.perturbations import (
     Segment,
     temporal,
 )
+from data_prep.profiles import PROFILES
 from rewards.naming import make_data_source
+
+VERIFIED_ARGS = PROFILES["verified"]["grounding"]["perturbation_args"]
 
 PAPER_14 = {
     "saturation",
@@ -64,9 +67,10 @@ def test_registry_has_the_paper_and_reference_perturbations():
 @pytest.mark.parametrize("name", sorted(PERTURBATIONS))
 @pytest.mark.parametrize("start,length", [(0, 8), (17, 12), (32, 16)])
 def test_every_position_of_the_segment_differs_and_nothing_else_is_touched(name, start, length, two_videos):
+    """The contract of the verified profile (the paper profile's shuffle / stutter may not hold it)."""
     paths, other = two_videos
     seg = Segment(start, length, 48, load=_loader(paths), load_other=_loader(other))
-    out = PERTURBATIONS[name](seg, np.random.default_rng(3))
+    out = PERTURBATIONS[name](seg, np.random.default_rng(3), **VERIFIED_ARGS.get(name, {}))
     assert len(out) == length
     size = Image.open(paths[0]).size
     for pos, item in zip(seg.positions, out):
@@ -138,14 +142,14 @@ def test_temporal_maps(start, length):
     rng = np.random.default_rng(start * 100 + length)
     seg = _bare(start, length)
     positions = list(seg.positions)
-    sh = temporal.shuffle(seg, rng)
+    sh = temporal.shuffle(seg, rng, derangement=True)
     assert sorted(sh) == positions and all(a != b for a, b in zip(sh, positions))
     slow = temporal.slow(seg, rng)
     assert all(b - a in (0, 1) for a, b in zip(slow, slow[1:]))  # half speed: each step 0 or 1
     assert max(slow.count(k) for k in set(slow)) == 2
     fast = temporal.fast(seg, rng)
     assert all(b - a == 2 for a, b in zip(fast, fast[1:])) and all(0 <= k < 48 for k in fast)
-    hold = temporal.stutter_hold(seg, rng)
+    hold = temporal.stutter_hold(seg, rng, rule="hold_before")
     assert 2 <= len(set(hold)) <= 5 and hold == sorted(hold)
     for mapping in (slow, fast, hold):
         assert all(k != p and 0 <= k < 48 for k, p in zip(mapping, positions))

@@ -14,6 +14,7 @@ from PIL import Image
 from data_prep import schema
 from data_prep.frames import load_manifest
 from data_prep.perturbations import PERTURBATIONS
+from data_prep.profiles import effective_options
 from data_prep.tasks import TASKS, counting, grounding, jigsaw
 from data_prep.tasks.base import SampleSpec, TaskContext
 from data_prep.tasks.shapes import SHAPES, circumradius
@@ -56,8 +57,33 @@ def _check_row(row, ctx):
             )
 
 
+@pytest.fixture(scope="module")
+def verified_ctx(ctx):
+    return dataclasses.replace(ctx, options=effective_options("verified", {}))
+
+
+@pytest.mark.parametrize("name", ["shuffle", "stutter_hold", "zoom_out", "mirror"])
+def test_paper_profile_changes_frames_only_inside_the_answer_span(name, ctx):
+    """Paper profile (the default): nothing outside the span changes; inside, the released
+    shuffle and stutter may show an original frame in place, the pixel perturbations never do."""
+    video = sorted(ctx.records)[0]
+    for seed in range(1, 6):
+        row = grounding.make_sample(_spec("grounding", name, video, seed), ctx)
+        meta = json.loads(row["extra_info"]["meta"])
+        span = range(meta["start_frame"], meta["end_frame"])
+        shown = row["videos"][0]["video"]
+        originals = ctx.paths(video)
+        assert all(shown[k] == originals[k] for k in range(48) if k not in span)
+        if name in ("zoom_out", "mirror"):
+            assert all(shown[k] != originals[k] for k in span)
+        if name == "stutter_hold":
+            assert shown[span[0]] == originals[span[0]]  # the released rule holds the first frame
+
+
 @pytest.mark.parametrize("name", sorted(PERTURBATIONS))
-def test_grounding_changed_frames_are_exactly_the_answer_span(name, ctx):
+def test_grounding_changed_frames_are_exactly_the_answer_span(name, verified_ctx):
+    """Verified profile: every frame of the span differs from the original, none outside it."""
+    ctx = verified_ctx
     videos = sorted(ctx.records)
     video, partner = videos[0], videos[1]
     for seed in (1, 2):
@@ -79,7 +105,11 @@ def test_grounding_changed_frames_are_exactly_the_answer_span(name, ctx):
         assert all(shown[k] == originals[k] for k in unchanged)  # referenced, not copied
 
 
-def test_counting_recorded_shapes_match_the_answer_and_are_visible(ctx):
+@pytest.mark.parametrize("profile", ["paper", "verified"])
+def test_counting_recorded_shapes_match_the_answer_and_are_visible(profile, ctx):
+    """Both profiles: answer = recorded shapes, drawn where recorded, inside the frame; the
+    verified profile also keeps every shape visible (the paper's may overlap)."""
+    ctx = dataclasses.replace(ctx, options=effective_options(profile, {}))
     for level, (max_frames, max_per_frame) in counting.LEVELS.items():
         for seed, video in enumerate(sorted(ctx.records)[:6]):
             spec = _spec("counting", level, video, seed)
@@ -104,10 +134,12 @@ def test_counting_recorded_shapes_match_the_answer_and_are_visible(ctx):
                 h, w = img.shape[:2]
                 for i, s in enumerate(drawn):
                     r = circumradius(s["kind"], s["size"])
-                    assert 0.2 * min(w, h) <= s["size"] <= 0.4 * min(w, h)
+                    assert int(0.2 * min(w, h)) <= s["size"] <= 0.4 * min(w, h)
                     assert r <= s["cx"] <= w - r and r <= s["cy"] <= h - r  # not clipped
-                    assert 0.15 * w <= s["cx"] <= 0.85 * w and 0.15 * h <= s["cy"] <= 0.85 * h
+                    assert 0.15 * w - 1 <= s["cx"] <= 0.85 * w and 0.15 * h - 1 <= s["cy"] <= 0.85 * h
                     assert all(50 <= c <= 255 for c in s["color"])
+                    if profile == "paper":
+                        continue
                     for o in drawn[i + 1 :]:
                         assert (
                             math.hypot(s["cx"] - o["cx"], s["cy"] - o["cy"])
