@@ -149,6 +149,12 @@ def parse_mix(data: Any, source: str = "<mix>") -> Mix:
             raise ValueError(
                 f"{source}: options.{task}: unknown {unknown} (known: {sorted(TASK_OPTIONS[task])})"
             )
+    placement = (options.get("counting") or {}).get("placement")
+    if placement is not None and placement not in get_task("counting").PLACEMENTS:
+        raise ValueError(
+            f"{source}: options.counting.placement must be one of {sorted(get_task('counting').PLACEMENTS)}, "
+            f"got {placement!r}"
+        )
     size = data.get("size")
     try:
         profile = check_profile(str(data.get("profile", DEFAULT_PROFILE)))

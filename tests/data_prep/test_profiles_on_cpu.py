@@ -233,6 +233,10 @@ def test_resume_with_another_profile_is_refused_and_unknown_profiles_fail_clearl
     build_dataset(frames_dir, out, mix, seed=1, progress=False)
     with pytest.raises(ValueError, match="other options"):
         build_dataset(frames_dir, out, mix, seed=1, profile="verified", progress=False)
+    with pytest.raises(ValueError, match="placement must be one of"):
+        parse_mix(
+            {"name": "x", "options": {"counting": {"placement": "tight"}}, "entries": [{"task": "jigsaw", "count": 1}]}
+        )
     with pytest.raises(ValueError, match="unknown generator profile 'released'"):
         parse_mix({"name": "x", "profile": "released", "entries": [{"task": "jigsaw", "count": 1}]}, source="x.yaml")
     args = ["build", "--frames", str(frames_dir), "--out", str(tmp_path / "y"), "--recipe", str(mix)]
