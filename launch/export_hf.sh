@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Export a training checkpoint to a Hugging Face model folder (verl's model merger, FSDP backend).
 #
-#   RUN_DIR=outputs/runs/videossr_qwen3vl_8b bash launch/export_hf.sh              # latest step
+#   RUN_DIR=outputs/runs/videossr_qwen3vl_8b bash launch/export_hf.sh              # last complete step
 #   RUN_DIR=... STEP=400 OUT_DIR=outputs/models/videossr-8b bash launch/export_hf.sh
 #
 # Environment:
 #   RUN_DIR   (required)                    the run folder train.sh wrote (checkpoints/global_step_N/actor)
-#   STEP      latest                        global step to export
+#   STEP      last complete                 global step to export (default: the one verl's
+#                                           latest_checkpointed_iteration.txt names)
 #   OUT_DIR   $RUN_DIR/hf/global_step_N     target folder (must not exist yet: nothing is overwritten)
 #   PYTHON    python
 #   DRY_RUN   0                             1: checks + print the command, run nothing
@@ -22,9 +23,18 @@ note() { echo "export_hf.sh: $*" >&2; }
 [[ -n "${RUN_DIR:-}" ]] || die "set RUN_DIR to the run folder of launch/train.sh"
 ckpts="$RUN_DIR/checkpoints"
 [[ -d "$ckpts" ]] || die "no checkpoints folder in RUN_DIR=$RUN_DIR"
+tracker="$ckpts/latest_checkpointed_iteration.txt"
 if [[ -z "${STEP:-}" ]]; then
-  STEP="$(ls -d "$ckpts"/global_step_* 2>/dev/null | sed 's/.*global_step_//' | sort -n | tail -n 1)"
-  [[ -n "$STEP" ]] || die "no global_step_* checkpoint in $ckpts yet (trainer.save_freq decides when they are written)"
+  # verl writes the tracker after a checkpoint is complete, so it names the last whole one; the
+  # highest global_step_* folder may be a save that crashed part-way.
+  if [[ -f "$tracker" ]]; then
+    STEP="$(tr -d '[:space:]' < "$tracker")"
+    [[ "$STEP" =~ ^[0-9]+$ ]] || die "$tracker holds '$STEP', not a step number; set STEP"
+  else
+    STEP="$(ls -d "$ckpts"/global_step_* 2>/dev/null | sed 's/.*global_step_//' | sort -n | tail -n 1)"
+    [[ -n "$STEP" ]] || die "no global_step_* checkpoint in $ckpts yet (trainer.save_freq decides when they are written)"
+    note "warning: no $tracker (async save, or a run that never finished a save): taking the newest folder, global_step_$STEP, which may be incomplete"
+  fi
 fi
 actor="$ckpts/global_step_$STEP/actor"
 [[ -d "$actor" ]] || die "checkpoint $actor not found (have: $(ls "$ckpts" | tr '\n' ' '))"

@@ -44,6 +44,23 @@ def test_export_picks_the_latest_step_numerically(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert f"--local_dir {tmp_path}/checkpoints/global_step_100/actor" in proc.stderr
     assert f"--target_dir {tmp_path}/hf/global_step_100.partial" in proc.stderr
+    assert "may be incomplete" in proc.stderr  # no tracker: the newest folder, with a warning
+
+
+def test_export_takes_the_step_verls_tracker_names_not_a_half_written_newer_one(tmp_path):
+    ckpts = tmp_path / "checkpoints"
+    for step in (50, 100):
+        (ckpts / f"global_step_{step}" / "actor").mkdir(parents=True)
+    (ckpts / "global_step_150" / "actor").mkdir(parents=True)  # a save that crashed part-way
+    (ckpts / "latest_checkpointed_iteration.txt").write_text("100")  # verl writes it last
+    proc = run("export_hf.sh", RUN_DIR=str(tmp_path), DRY_RUN="1")
+    assert proc.returncode == 0, proc.stderr
+    assert f"--local_dir {ckpts}/global_step_100/actor" in proc.stderr
+    (ckpts / "latest_checkpointed_iteration.txt").write_text("garbage")
+    proc = run("export_hf.sh", RUN_DIR=str(tmp_path), DRY_RUN="1")
+    assert proc.returncode == 1 and "not a step number" in proc.stderr
+    proc = run("export_hf.sh", RUN_DIR=str(tmp_path), DRY_RUN="1", STEP="150")  # an explicit STEP wins
+    assert proc.returncode == 0 and "global_step_150/actor" in proc.stderr
 
 
 def test_export_refuses_to_overwrite_and_names_missing_steps(tmp_path):
