@@ -87,6 +87,9 @@ overrides+=(
   "hydra.run.dir=$RUN_DIR/logs/hydra-$attempt"
 )
 export VERL_FILE_LOGGER_PATH="$RUN_DIR/logs/metrics-$attempt.jsonl"  # verl truncates its file: one per attempt
+# The trainer actor may land on any Ray node, and verl forwards only a fixed list of variables:
+# hand the logger path to every actor through the job's runtime env.
+overrides+=("+ray_kwargs.ray_init.runtime_env.env_vars.VERL_FILE_LOGGER_PATH=$VERL_FILE_LOGGER_PATH")
 export PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}"
 export HYDRA_FULL_ERROR="${HYDRA_FULL_ERROR:-0}"
 

@@ -45,6 +45,21 @@ def test_dry_run_validates_and_writes_the_resolved_config(tmp_path, videossr_dat
     assert cfg["data"]["custom_cls"]["name"] == "VideoSSRDataset"
 
 
+def test_the_metrics_path_reaches_every_ray_actor(tmp_path, videossr_data_dir, tiny_qwen3vl_dir):
+    """Under SLURM the trainer actor runs on any node: the file logger's path must travel in the
+    runtime env that main_ppo builds from verl's defaults and ray_kwargs.ray_init.runtime_env."""
+    from omegaconf import OmegaConf
+    from verl.trainer.constants_ppo import get_ppo_ray_runtime_env
+
+    proc = run_train(tmp_path, videossr_data_dir, tiny_qwen3vl_dir, N_GPUS="1")
+    assert proc.returncode == 0, proc.stderr
+    (resolved,) = (tmp_path / "run" / "config").glob("resolved-*.yaml")
+    cfg = OmegaConf.create(yaml.safe_load(resolved.read_text()))
+    runtime_env = OmegaConf.merge(get_ppo_ray_runtime_env(cfg), cfg.ray_kwargs.ray_init.runtime_env)  # as main_ppo
+    path = Path(runtime_env.env_vars.VERL_FILE_LOGGER_PATH)
+    assert path.parent == tmp_path / "run" / "logs" and path.name.startswith("metrics-") and path.suffix == ".jsonl"
+
+
 def test_a_misspelled_override_fails_with_verls_error(tmp_path, videossr_data_dir, tiny_qwen3vl_dir):
     proc = run_train(tmp_path, videossr_data_dir, tiny_qwen3vl_dir, "actor_rollout_ref.actor.ppo_mini_batch_sz=4")
     assert proc.returncode != 0
