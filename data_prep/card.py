@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from data_prep.jsonl import read_records, write_atomic
 from data_prep.label_quality import label_quality
+from data_prep.profiles import SUMMARIES as PROFILE_SUMMARIES
 
 
 def write_card(data_dir: str | os.PathLike) -> Path:
@@ -122,7 +123,7 @@ def _build_section(data_dir: Path, stem: str, info: dict, parquet: Path) -> list
         lines.append(f"| mix generator options | `{json.dumps(mix['options'], sort_keys=True)}` |")
     if cfg.get("generator_options"):
         lines.append(f"| effective generator options | `{json.dumps(cfg['generator_options'], sort_keys=True)}` |")
-    generator = PROFILE_WORDS.get(profile, profile)
+    generator = PROFILE_SUMMARIES.get(profile, profile)
     mode = "uniform answers (--uniform)" if cfg["uniform"] else "the paper's answer distributions"
     lines += [
         "",
@@ -159,13 +160,6 @@ def _build_section(data_dir: Path, stem: str, info: dict, parquet: Path) -> list
     lines += _label_quality_section(rows)
     lines += _priors_section(rows)
     return lines
-
-
-PROFILE_WORDS = {
-    "paper": "the released generators, so the data matches the paper's (reproduction)",
-    "verified": "every label verifiable from the pixels (no overlapping shapes, no perturbed frame left "
-    "identical to the original)",
-}
 
 
 def _label_quality_section(rows: list[dict[str, Any]]) -> list[str]:

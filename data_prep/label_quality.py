@@ -34,7 +34,7 @@ def label_quality(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         if info["task"] == "counting":
             for drawn in meta["shapes"].values():
                 frames += 1
-                overlapping += frame_has_overlap([_shape(d) for d in drawn])
+                overlapping += frame_has_overlap([Shape.from_dict(d) for d in drawn])
         elif info["task"] == "grounding":
             grounding_rows += 1
             shown, start, end = meta["shown"], meta["start_frame"], meta["end_frame"]
@@ -56,6 +56,3 @@ def frame_has_overlap(shapes: list[Shape]) -> bool:
     """
     return any(overlap(a, b) for a, b in itertools.combinations(shapes, 2))
 
-
-def _shape(d: Mapping[str, Any]) -> Shape:
-    return Shape(d["kind"], d["cx"], d["cy"], d["size"], d["angle"], tuple(d["color"]))

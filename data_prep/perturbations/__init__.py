@@ -2,8 +2,9 @@
 
 Adding one = a module with a function ``fn(segment, rng) -> list`` (see ``base.py`` for the
 contract) + one ``_register`` line below (pass ``description=`` there, or add it to
-``data_prep.prompts.GROUNDING_DESCRIPTIONS``, where the paper's texts live). Names become the grounding ``data_source`` subtype
-(``videossr/grounding/<name>``), so keep them lowercase ``[a-z0-9_]``.
+``data_prep.prompts.GROUNDING_DESCRIPTIONS``, where the paper's texts live). Names become the
+grounding ``data_source`` subtype (``videossr/grounding/<name>``), so keep them lowercase
+``[a-z0-9_]``.
 
 >>> sorted(TRAINING_PERTURBATIONS)
 ['channel_swap', 'mirror', 'rotate_180', 'zoom_out']

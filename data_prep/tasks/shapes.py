@@ -31,6 +31,11 @@ class Shape:
         d["color"] = list(self.color)
         return d
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "Shape":
+        """The inverse of :meth:`as_dict` (rows record their shapes that way in ``meta.shapes``)."""
+        return cls(d["kind"], d["cx"], d["cy"], d["size"], d["angle"], tuple(d["color"]))
+
 
 def circumradius(kind: str, size: float) -> float:
     """Radius of the circle that contains the shape at every rotation.

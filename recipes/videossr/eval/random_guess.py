@@ -9,8 +9,8 @@ level's range (1/9 = 11.1, 1/16 = 6.3), jigsaw a uniform order (1/6! = 0.1, 1/8!
 grounding, which the paper does not define, the one uninformed answer that reproduces its
 25.2-25.9 within 1 point: the whole video (expected IoU E[t]/48 = 25.0; a random interval drawn
 from the generator's own distribution gets 21.3-21.9, see ``rewards.tasks.grounding.prior``).
-With these, Overall is about 15.8 against the paper's 16.1. ``best_acc_constant_acc``: the best single
-answer given to every question of a subtype (how much a degenerate model can score).
+With these, Overall is about 15.8 against the paper's 16.1. ``best_acc_constant_acc``: the best
+single answer given to every question of a subtype (how much a degenerate model can score).
 
 >>> # random_guess_row(rows).values["Cnt-E"] -> 11.1 for any counting-easy rows
 """
