@@ -3,6 +3,7 @@
 Layout of ``DATA_DIR`` (one folder can hold several builds, e.g. train + VIUBench)::
 
     <output>.parquet            the rows (train.parquet for videossr30k, viubench.parquet, ...)
+    <stem>_val.parquet          the validation slice, when the mix asks for one (viubench_val.parquet)
     <stem>.build.json           options, command and video list the file was built with
     <stem>.rows.jsonl           one record per finished sample (ok row, or skipped + reason)
     frames/<sample_id>/NNN.jpg  perturbed / shape-drawn frames only (others are referenced)
@@ -66,9 +67,11 @@ class BuildSummary:
     skipped: int
     newly_done: int
     skip_reasons: list[str]
+    validation: Optional[Path] = None  # <stem>_val.parquet, when the build wrote a slice
 
     def __str__(self) -> str:
-        return f"{self.rows} rows, {self.skipped} skipped ({self.newly_done} built in this run) -> {self.parquet}"
+        text = f"{self.rows} rows, {self.skipped} skipped ({self.newly_done} built in this run) -> {self.parquet}"
+        return text + (f" (+ validation slice {self.validation.name})" if self.validation else "")
 
 
 def build_dataset(
@@ -81,6 +84,7 @@ def build_dataset(
     per_subtype: Optional[int] = None,
     uniform: Optional[bool] = None,
     profile: Optional[str] = None,
+    validation_slice: Optional[int] = None,
     eval_fraction: float = DEFAULT_EVAL_FRACTION,
     workers: int = 1,
     ray_address: Optional[str] = None,
@@ -90,7 +94,8 @@ def build_dataset(
     """Build one mix (a built-in recipe name or a mix YAML path) into ``out_dir``.
 
     ``size`` caps a disjoint (training) mix, ``per_subtype`` sets every entry of a per-entry mix
-    (VIUBench); ``uniform`` and ``profile`` (``data_prep.profiles``) None keep the mix's setting.
+    (VIUBench); ``uniform``, ``profile`` (``data_prep.profiles``) and ``validation_slice`` (rows
+    per subtype in ``<stem>_val.parquet``; 0: none) None keep the mix's setting.
     Returns where the parquet and card are.
     """
     mix = load_mix(recipe)
@@ -110,8 +115,11 @@ def build_dataset(
     stem = Path(mix.output).stem
     _check_eval_fraction(out, stem, eval_fraction)
     out.mkdir(parents=True, exist_ok=True)
+    # The slice is cut from the finished rows, so changing it never forces a rebuild: not compared.
+    slice_rows = mix.validation_slice if validation_slice is None else validation_slice
     config = {
-        "mix": dataclasses.asdict(mix) | {"source": os.path.basename(mix.source)},
+        "mix": {k: v for k, v in dataclasses.asdict(mix).items() if k != "validation_slice"}
+        | {"source": os.path.basename(mix.source)},
         "frames_dir": str(frames),
         "seed": seed,
         "size": size,
@@ -154,11 +162,37 @@ def build_dataset(
         row["extra_info"]["index"] = i
     parquet = out / mix.output
     write_parquet(rows, parquet)
+    val_parquet = parquet.with_name(f"{stem}_val.parquet")
+    if slice_rows:
+        write_parquet(validation_rows(rows, slice_rows), val_parquet)
+    else:
+        val_parquet.unlink(missing_ok=True)  # a slice from an earlier run would no longer match
+        val_parquet = None
     from data_prep.card import write_card  # late import: the card reads the files written above
 
     card = write_card(out)
     skipped = [f"{r['sample_id']}: {r['reason']}" for r in ordered if r["status"] != "ok"]
-    return BuildSummary(parquet, card, len(rows), len(skipped), len(todo), skipped)
+    return BuildSummary(parquet, card, len(rows), len(skipped), len(todo), skipped, val_parquet)
+
+
+def validation_rows(rows: list[dict[str, Any]], per_source: int) -> list[dict[str, Any]]:
+    """The first ``per_source`` rows of every data source (a subtype), in build order.
+
+    Rows of a subtype come from distinct videos drawn by the build seed, so its first rows are a
+    random sample of that subtype: every VIUBench column gets a score, with a bounded cost. Rows
+    keep ``extra_info.index``, their position in the full file.
+
+    >>> rows = [{"data_source": s, "n": i} for i, s in enumerate("aabab")]
+    >>> [r["n"] for r in validation_rows(rows, 1)]
+    [0, 2]
+    """
+    taken: dict[str, int] = {}
+    picked = []
+    for row in rows:
+        if taken.get(row["data_source"], 0) < per_source:
+            taken[row["data_source"]] = taken.get(row["data_source"], 0) + 1
+            picked.append(row)
+    return picked
 
 
 def build_one(item: tuple[SampleSpec, dict[str, Any]], ctx: TaskContext) -> dict[str, Any]:

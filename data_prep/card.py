@@ -4,7 +4,9 @@ For each ``<stem>.build.json`` next to its parquet: the exact command and option
 subtype, answer statistics, and the answer priors (``rewards.priors.answer_priors``): per subtype
 the expected score of a random guess next to the best constant answer, for whichever generator
 mode (paper or uniform) built it. A policy that scores no better than the best constant has
-learned the prior, not the video.
+learned the prior, not the video. When ``<stem>.tokens.json`` exists (written by
+``python -m recipes.videossr.token_counts``), the prompt-token counts per model family and
+data_source (a record for an older build of the parquet is listed as stale, without counts).
 
 >>> from data_prep.card import write_card
 >>> write_card("outputs/demo/data")        # doctest: +SKIP
@@ -13,6 +15,7 @@ PosixPath('outputs/demo/data/README.md')
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections import Counter, defaultdict
@@ -157,9 +160,64 @@ def _build_section(data_dir: Path, stem: str, info: dict, parquet: Path) -> list
         + "".join(f"\n- {r['sample_id']}: {r['reason']}" for r in skipped[:20]),
         "",
     ]
+    val = parquet.with_name(f"{stem}_val.parquet")
+    if val.is_file():
+        counts = Counter(r["data_source"] for r in pq.read_table(val, columns=["data_source"]).to_pylist())
+        per = sorted(set(counts.values()))
+        lines += [
+            f"Validation slice: `{val.name}`, {sum(counts.values())} rows = the first "
+            f"{'/'.join(map(str, per))} rows of each of its {len(counts)} data sources in this file (the "
+            "recipes' `data.val_files` during training).",
+            "",
+        ]
     lines += _label_quality_section(rows)
     lines += _priors_section(rows)
+    lines += _tokens_section(parquet)
     return lines
+
+
+TOKENS_COMMAND = "python -m recipes.videossr.token_counts"
+
+
+def _tokens_section(parquet: Path) -> list[str]:
+    """Prompt tokens per model family and data_source, from ``<stem>.tokens.json`` if recorded.
+
+    The record is written by ``recipes/videossr/token_counts.py`` (its docstring has the format);
+    a family whose parquet sha256 or row count is not this file's is listed as stale.
+    """
+    lines = ["### Prompt tokens", ""]
+    record_path = parquet.with_name(parquet.stem + ".tokens.json")
+    how = f"`{TOKENS_COMMAND} --data <this folder> --model <model folder>`"
+    if not record_path.is_file():
+        return lines + [f"Not recorded: {how} measures them (the vLLM evaluation sizes `max_model_len` from them).", ""]
+    models = json.loads(record_path.read_text()).get("models", {})
+    h = hashlib.sha256()
+    with open(parquet, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    sha256 = h.hexdigest()
+    rows = pq.ParquetFile(parquet).metadata.num_rows
+    fresh = {f: e for f, e in sorted(models.items()) if e.get("parquet_sha256") == sha256 and e.get("parquet_rows") == rows}
+    stale = sorted(set(models) - set(fresh))
+    lines += [
+        f"Prompt length in tokens (frames included) through `VideoSSRDataset` and verl's rollout tokenization with "
+        f"each model family's processor (`{record_path.name}`, {how}). The vLLM evaluation sizes `max_model_len` "
+        "from the longest prompt it evaluates + `--max-new-tokens`.",
+        "",
+    ]
+    if fresh:
+        lines += ["| model family | measured with | data_source | rows | min | mean | max |", "|---|---|---|---|---|---|---|"]
+        for family, entry in fresh.items():
+            for source, c in sorted(entry["data_sources"].items()):
+                lines.append(f"| `{family}` | `{entry.get('measured_with', '')}` | `{source}` | {c['rows']} | {c['min']} | "
+                             f"{c['mean']} | {c['max']} |")
+        longest = ", ".join(f"`{f}` {max(c['max'] for c in e['data_sources'].values())}" for f, e in fresh.items()
+                            if e["data_sources"])
+        lines += ["", f"Longest prompt: {longest} tokens."]
+    if stale:
+        lines += ["", f"Stale (recorded for another build of `{parquet.name}`; record again): "
+                      + ", ".join(f"`{f}`" for f in stale) + "."]
+    return lines + [""]
 
 
 def _label_quality_section(rows: list[dict[str, Any]]) -> list[str]:

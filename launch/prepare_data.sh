@@ -7,7 +7,7 @@
 # Environment:
 #   VIDEOS          (required)            space-separated video folders or files (searched recursively)
 #   FRAMES_DIR      outputs/frames        frame-stage output (resumable; never inside a VIDEOS folder)
-#   DATA_DIR        outputs/data          dataset folder: train.parquet, viubench.parquet, card (= train.sh's DATA_DIR)
+#   DATA_DIR        outputs/data          dataset folder: train.parquet, viubench(_val).parquet, card (= train.sh's DATA_DIR)
 #   SIZE            30000                 VideoSSR-30K size cap (scaled to the training videos available)
 #   PER_SUBTYPE     300                   VIUBench questions per subtype (9 subtypes; 30 is enough for validation)
 #   SEED            0                     build seed: same inputs + seed -> same bytes

@@ -9,10 +9,12 @@
 #   CONFIG_NAME   videossr_qwen3vl_8b   a config in recipes/videossr/config (videossr_qwen25vl_7b, videossr_small)
 #   MODEL_PATH    (the config's)        local HF folder or a hub id (hub ids are downloaded by verl)
 #   DATA_DIR      outputs/data          folder of `python -m data_prep build` outputs
-#   TRAIN_FILES   $DATA_DIR/train.parquet      VAL_FILES  $DATA_DIR/viubench.parquet
+#   TRAIN_FILES   $DATA_DIR/train.parquet      VAL_FILES  $DATA_DIR/viubench_val.parquet (the
+#                 stratified VIUBench slice the viubench build writes; the full set is for eval)
 #   N_GPUS        (the config's)        GPUs per node      NNODES  1 (train.sbatch sets it)
 #   RUN_DIR       outputs/runs/$CONFIG_NAME   logs, resolved configs and checkpoints; re-run = resume
-#   MIN_FREE_GB   200                   free disk required under RUN_DIR (an 8B checkpoint is ~100 GB)
+#   MIN_FREE_GB   (computed)            free disk required under RUN_DIR; default: the model's size x
+#                                       (model+optimizer bytes) x the checkpoints kept (8B: ~105 GB each)
 #   PYTHON        python                interpreter with verl installed
 #   DRY_RUN       0                     1: run every check + verl's `--cfg job` and validation, then exit
 # Any argument is passed to verl as a Hydra override (after ours, so it wins).
@@ -22,10 +24,10 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CONFIG_NAME="${CONFIG_NAME:-videossr_qwen3vl_8b}"
 DATA_DIR="${DATA_DIR:-outputs/data}"
 TRAIN_FILES="${TRAIN_FILES:-$DATA_DIR/train.parquet}"
-VAL_FILES="${VAL_FILES:-$DATA_DIR/viubench.parquet}"
+VAL_FILES="${VAL_FILES:-$DATA_DIR/viubench_val.parquet}"
 NNODES="${NNODES:-1}"
 RUN_DIR="${RUN_DIR:-outputs/runs/$CONFIG_NAME}"
-MIN_FREE_GB="${MIN_FREE_GB:-200}"
+MIN_FREE_GB="${MIN_FREE_GB:-}"
 PYTHON="${PYTHON:-python}"
 DRY_RUN="${DRY_RUN:-0}"
 CONFIG_DIR="$REPO_ROOT/recipes/videossr/config"
@@ -68,9 +70,7 @@ overrides+=("trainer.nnodes=$NNODES")
 
 mkdir -p "$RUN_DIR"/{logs,config,checkpoints} || die "cannot create RUN_DIR=$RUN_DIR"
 RUN_DIR="$(cd "$RUN_DIR" && pwd)"
-free_gb=$(( $(df -Pk "$RUN_DIR" | awk 'NR==2 {print $4}') / 1024 / 1024 ))
-(( free_gb >= MIN_FREE_GB )) ||
-  die "only ${free_gb} GB free under $RUN_DIR, MIN_FREE_GB=$MIN_FREE_GB (checkpoints need the room; lower MIN_FREE_GB if you know better)"
+[[ -z "$MIN_FREE_GB" || "$MIN_FREE_GB" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "MIN_FREE_GB=$MIN_FREE_GB is not a number"
 
 if [[ "$DRY_RUN" != "1" && "$NNODES" == "1" ]]; then
   command -v nvidia-smi >/dev/null || die "nvidia-smi not found: no NVIDIA GPU on this machine (DRY_RUN=1 checks the config without one)"
@@ -105,6 +105,14 @@ if ! "${cmd[@]}" --cfg job > "$resolved.partial" 2> "$RUN_DIR/logs/cfg-$attempt.
 fi
 mv "$resolved.partial" "$resolved"
 
+# Checkpoints across attempts: verl prunes only what this attempt saved, so earlier attempts' stay.
+# Prune the folder to trainer.max_actor_ckpt_to_keep (crashed saves go too), then size the disk
+# check from the model and the kept count. DRY_RUN=1 deletes nothing and only warns.
+preflight=("$PYTHON" -m recipes.videossr.checkpoints preflight --config "$resolved")
+[[ -n "$MIN_FREE_GB" ]] && preflight+=(--min-free-gb "$MIN_FREE_GB")
+[[ "$DRY_RUN" == "1" ]] && preflight+=(--dry-run)
+"${preflight[@]}" || die "not enough disk for the checkpoints (see above)"
+
 if [[ "$DRY_RUN" == "1" ]]; then
   # main_ppo runs the same validate_config right before Ray starts; here it costs no GPU.
   "$PYTHON" -m recipes.videossr.compose --config-name "$CONFIG_NAME" "${overrides[@]}" "$@" ||
@@ -118,5 +126,11 @@ if [[ -n "$(ls -A "$RUN_DIR/checkpoints" 2>/dev/null)" ]]; then
   note "resuming from the latest checkpoint in $RUN_DIR/checkpoints"
 fi
 note "logs: $RUN_DIR/logs/train-$attempt.log"
+keep="$("$PYTHON" -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["trainer"].get("max_actor_ckpt_to_keep") or 0)' "$resolved")"
+# Keeps the folder at the kept count while this attempt saves (it stops when this script ends).
+"$PYTHON" -m recipes.videossr.checkpoints watch --dir "$RUN_DIR/checkpoints" --keep "$keep" --pid $$ \
+  >> "$RUN_DIR/logs/checkpoints-$attempt.log" 2>&1 &
+watcher=$!
+trap 'kill "$watcher" 2>/dev/null || true' EXIT
 "${cmd[@]}" 2>&1 | tee "$RUN_DIR/logs/train-$attempt.log"
 exit "${PIPESTATUS[0]}"

@@ -9,6 +9,8 @@ Example (``data_prep/mixes/example.yaml``)::
                               # per_entry: videos distinct within an entry, reused across entries
     uniform: false            # true: uniform answer distributions (see the task modules)
     profile: paper            # generator profile: paper (released generators) | verified
+    validation_slice: 32      # optional: also write <name>_val.parquet, the first 32 rows of each
+                              # subtype (the recipes' training-time validation set)
     entries:                  # count = proportions for `disjoint` mixes (scaled to the videos
       - {task: grounding, subtype: mirror, count: 100}      # available and to --size),
       - {task: counting, difficulty: hard, count: 50}       # exact numbers for `per_entry` mixes
@@ -69,6 +71,9 @@ class Mix:
     size: Optional[int] = None  # default cap on the total (disjoint mixes)
     source: str = ""  # file it was read from
     options: dict[str, Any] = field(default_factory=dict)  # generator parameters, by task (see below)
+    # Rows per data source copied into <stem>_val.parquet, the training-time validation set
+    # (None: no slice). A slice of the built rows, so it never changes the rows themselves.
+    validation_slice: Optional[int] = None
 
 
 def builtin_mixes() -> list[str]:
@@ -102,7 +107,8 @@ def parse_mix(data: Any, source: str = "<mix>") -> Mix:
     """Validate a mix mapping; every error names the file and the entry."""
     if not isinstance(data, dict):
         raise ValueError(f"{source}: a mix is a mapping with name, split, entries")
-    known = {"name", "split", "videos", "uniform", "profile", "size", "entries", "output", "description", "options"}
+    known = {"name", "split", "videos", "uniform", "profile", "size", "entries", "output", "description", "options",
+             "validation_slice"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ValueError(f"{source}: unknown keys {unknown} (known: {sorted(known)})")
@@ -156,6 +162,12 @@ def parse_mix(data: Any, source: str = "<mix>") -> Mix:
             f"got {placement!r}"
         )
     size = data.get("size")
+    validation_slice = data.get("validation_slice")
+    if validation_slice is not None and (
+        not isinstance(validation_slice, int) or isinstance(validation_slice, bool) or validation_slice < 1
+    ):
+        raise ValueError(f"{source}: validation_slice must be a positive integer (rows per subtype), "
+                         f"got {validation_slice!r}")
     try:
         profile = check_profile(str(data.get("profile", DEFAULT_PROFILE)))
     except ValueError as err:
@@ -171,4 +183,5 @@ def parse_mix(data: Any, source: str = "<mix>") -> Mix:
         size=int(size) if size is not None else None,
         source=source,
         options=options,
+        validation_slice=validation_slice,
     )

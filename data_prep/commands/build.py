@@ -45,6 +45,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="questions per subtype of VIUBench-like mixes (default: the mix's, 300)",
     )
+    p.add_argument(
+        "--validation-slice",
+        type=int,
+        default=None,
+        metavar="K",
+        help="also write <name>_val.parquet with the first K rows of each subtype, the recipes' "
+        "training-time validation set (default: the mix's, 32 for VIUBench; 0: none)",
+    )
     p.add_argument("--seed", type=int, default=0, help="build seed (default 0): same seed, same bytes")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
@@ -101,7 +109,8 @@ def command_line(args: argparse.Namespace) -> str:
         "--eval-fraction",
         str(args.eval_fraction),
     ]
-    for flag, value in (("--size", args.size), ("--per-subtype", args.per_subtype)):
+    for flag, value in (("--size", args.size), ("--per-subtype", args.per_subtype),
+                        ("--validation-slice", args.validation_slice)):
         if value is not None:
             parts += [flag, str(value)]
     if args.uniform is not None:
@@ -122,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
         per_subtype=args.per_subtype,
         uniform=args.uniform,
         profile=args.profile,
+        validation_slice=args.validation_slice,
         eval_fraction=args.eval_fraction,
         workers=args.workers,
         ray_address=args.ray,

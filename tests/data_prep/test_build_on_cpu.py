@@ -131,6 +131,31 @@ def test_viubench_nine_subtypes_eval_videos_only(built, frames_dir):
     assert bench_answers[: len(train_answers)] != train_answers[: len(bench_answers)]
 
 
+def test_viubench_writes_a_stratified_validation_slice(built, frames_dir, tmp_path):
+    """The recipes' default val_files: the first rows of every subtype, same rows as the full set."""
+    out, train, bench = built
+    assert bench.validation == out / "viubench_val.parquet" and train.validation is None
+    full, val = read_rows(bench.parquet), read_rows(bench.validation)
+    assert val == full  # 4 rows per subtype < 32: the slice is everything
+    small = build_dataset(frames_dir, tmp_path / "d", "viubench", seed=1, per_subtype=4, validation_slice=2,
+                          progress=False)
+    full, val = read_rows(small.parquet), read_rows(small.validation)
+    per_source = {}
+    for row in val:
+        per_source.setdefault(row["data_source"], []).append(row)
+    assert sorted(per_source) == sorted({r["data_source"] for r in full}) and all(
+        len(rows) == 2 for rows in per_source.values()
+    )
+    for source, rows in per_source.items():
+        assert rows == [r for r in full if r["data_source"] == source][:2]  # extra_info.index kept
+    before = (tmp_path / "d" / "viubench.parquet").read_bytes()
+    again = build_dataset(frames_dir, tmp_path / "d", "viubench", seed=1, per_subtype=4, validation_slice=0,
+                          progress=False)  # another slice needs no rebuild, and 0 removes it
+    assert again.newly_done == 0 and again.validation is None
+    assert not (tmp_path / "d" / "viubench_val.parquet").exists()
+    assert (tmp_path / "d" / "viubench.parquet").read_bytes() == before
+
+
 def test_split_is_a_pure_function_of_the_id():
     ids = [f"video-{i}" for i in range(4000)]
     share = sum(split_of(v) == "eval" for v in ids) / len(ids)
@@ -278,6 +303,8 @@ def test_mix_options_override_the_generator_parameters(frames_dir, tmp_path):
         ({"entries": [{"task": "counting", "difficulty": "medium", "count": 1}]}, "difficulty 'medium'"),
         ({"entries": []}, "no entries"),
         ({"entriez": []}, "unknown keys"),
+        ({"entries": [{"task": "jigsaw", "count": 1}], "validation_slice": 0}, "validation_slice must be a positive"),
+        ({"entries": [{"task": "jigsaw", "count": 1}], "validation_slice": "all"}, "validation_slice must be"),
     ],
 )
 def test_mix_errors_name_the_file_and_entry(data, message):

@@ -29,6 +29,7 @@ def test_card_reports_counts_priors_and_command(frames_dir, tmp_path):
     assert float(counting_easy[3]) == 0.111  # random acc = 1/9
     jig8 = next(line for line in prior_lines if "jigsaw/n8" in line).split("|")
     assert float(jig8[3]) == 0.0
+    assert "Validation slice: `viubench_val.parquet`, 27 rows = the first 3 rows of each of its 9 data sources" in card
 
 
 def test_answer_statistics_per_task():
@@ -41,3 +42,36 @@ def test_answer_statistics_per_task():
     assert (
         answer_statistics(rows) == "start frame mean 5.0 (range 0-10), length mean 12.0 frames (range 8-16)"
     )
+
+
+def test_card_lists_recorded_prompt_tokens_and_flags_stale_ones(frames_dir, tiny_qwen3vl_dir, tmp_path):
+    import json
+
+    from data_prep.card import write_card
+    from recipes.videossr.token_counts import record_token_counts
+
+    out = tmp_path / "data"
+    build_dataset(frames_dir, out, "viubench", per_subtype=1, seed=2, progress=False, command="CMD-VIU")
+    card = (out / "README.md").read_text()
+    assert "### Prompt tokens" in card
+    assert "Not recorded: `python -m recipes.videossr.token_counts --data <this folder> --model <model folder>`" in card
+
+    record = json.loads(record_token_counts(out / "viubench.parquet", tiny_qwen3vl_dir).read_text())
+    first = write_card(out).read_bytes()
+    assert write_card(out).read_bytes() == first  # byte-deterministic
+    card = first.decode()
+    counts = record["models"]["qwen3_vl"]["data_sources"]
+    assert len(counts) == 9 and "Not recorded" not in card
+    for source, c in counts.items():
+        assert f"| `qwen3_vl` | `{tiny_qwen3vl_dir.name}` | `{source}` | {c['rows']} | {c['min']} | {c['mean']} | {c['max']} |" in card
+    assert f"Longest prompt: `qwen3_vl` {max(c['max'] for c in counts.values())} tokens." in card
+    assert "Stale" not in card
+
+    # the parquet changes after the record (a rebuild): the card flags the record, lists no counts
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(out / "viubench.parquet")
+    pq.write_table(table.slice(0, 8), out / "viubench.parquet")
+    card = write_card(out).read_text()
+    assert "Stale (recorded for another build of `viubench.parquet`; record again): `qwen3_vl`." in card
+    assert "| `qwen3_vl` |" not in card

@@ -38,7 +38,8 @@ def test_dry_run_validates_and_writes_the_resolved_config(tmp_path, videossr_dat
     cfg = yaml.safe_load(resolved.read_text())
     assert cfg["actor_rollout_ref"]["model"]["path"] == str(tiny_qwen3vl_dir)
     assert cfg["data"]["train_files"] == str(videossr_data_dir / "train.parquet")
-    assert cfg["data"]["val_files"] == str(videossr_data_dir / "viubench.parquet")
+    assert cfg["data"]["val_files"] == str(videossr_data_dir / "viubench_val.parquet")  # the stratified slice
+    assert cfg["data"]["val_batch_size"] == 32  # never the whole validation set in one batch
     assert cfg["trainer"]["default_local_dir"] == str(tmp_path / "run" / "checkpoints")
     assert cfg["trainer"]["resume_mode"] == "auto"
     assert cfg["trainer"]["n_gpus_per_node"] == 1 and cfg["trainer"]["total_epochs"] == 2  # "$@" wins
@@ -74,7 +75,7 @@ def test_a_misspelled_override_fails_with_verls_error(tmp_path, videossr_data_di
         ({"MODEL_PATH": "/nonexistent/model"}, "MODEL_PATH=/nonexistent/model does not exist"),
         ({"TRAIN_FILES": "/nonexistent/train.parquet"}, "data file /nonexistent/train.parquet not found"),
         ({"CONFIG_NAME": "videossr_nope"}, "CONFIG_NAME=videossr_nope: no "),
-        ({"MIN_FREE_GB": "999999999"}, "GB free under"),
+        ({"MIN_FREE_GB": "lots"}, "MIN_FREE_GB=lots is not a number"),
         ({"N_GPUS": "two"}, "N_GPUS=two is not a positive integer"),
     ],
 )
@@ -98,3 +99,38 @@ def test_too_few_gpus_stops_before_ray_starts(tmp_path, videossr_data_dir, tiny_
                      PATH=f"{fake_bin}:{os.environ['PATH']}")
     assert proc.returncode == 1
     assert "2 GPUs requested (trainer.n_gpus_per_node) but nvidia-smi lists 1; set N_GPUS=1" in proc.stderr
+
+
+def fake_gpus(tmp_path: Path, n: int) -> str:
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir(exist_ok=True)
+    lines = "".join(f"echo 'GPU {i}: NVIDIA H100 (UUID: GPU-{i})'\n" for i in range(n))
+    (fake_bin / "nvidia-smi").write_text(f"#!/usr/bin/env bash\n{lines}")
+    (fake_bin / "nvidia-smi").chmod(0o755)
+    return f"{fake_bin}:{os.environ['PATH']}"
+
+
+def test_a_short_disk_stops_a_real_run_before_main_ppo(tmp_path, videossr_data_dir, tiny_qwen3vl_dir):
+    proc = run_train(tmp_path, videossr_data_dir, tiny_qwen3vl_dir, DRY_RUN="0", N_GPUS="1",
+                     MIN_FREE_GB="999999999", PATH=fake_gpus(tmp_path, 1))
+    assert proc.returncode == 1
+    assert "GB needed (MIN_FREE_GB=999999999)" in proc.stderr and "not enough disk" in proc.stderr
+    assert not list((tmp_path / "run" / "logs").glob("train-*.log"))  # the trainer never started
+
+
+def test_dry_run_only_warns_about_disk_and_deletes_nothing(tmp_path, videossr_data_dir, tiny_qwen3vl_dir):
+    ckpts = tmp_path / "run" / "checkpoints"
+    for step in (50, 100, 150):
+        (ckpts / f"global_step_{step}" / "actor").mkdir(parents=True)
+    (ckpts / "latest_checkpointed_iteration.txt").write_text("100")
+    proc = run_train(tmp_path, videossr_data_dir, tiny_qwen3vl_dir, N_GPUS="1", MIN_FREE_GB="999999999")
+    assert proc.returncode == 0, proc.stderr
+    assert "checkpoints: warning: only" in proc.stderr
+    assert "would remove " + str(ckpts / "global_step_150") in proc.stderr  # the crashed save
+    assert sorted(p.name for p in ckpts.glob("global_step_*")) == ["global_step_100", "global_step_150", "global_step_50"]
+
+
+def test_the_disk_requirement_is_sized_from_the_model(tmp_path, videossr_data_dir, tiny_qwen3vl_dir):
+    proc = run_train(tmp_path, videossr_data_dir, tiny_qwen3vl_dir, N_GPUS="1", MIN_FREE_GB="")
+    assert proc.returncode == 0, proc.stderr
+    assert "B parameters x 12 B (model+optimizer+extra)" in proc.stderr and "up to 2 on disk" in proc.stderr

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from data_prep.jsonl import write_atomic
 from data_prep.schema import EVAL_MAX_PIXELS
+from recipes.videossr.eval.backends.base import AUTO, check_gpu_memory_utilization, parse_max_model_len
 from rewards.scoring import DEFAULT_PARSE_MODE, PARSE_MODES
 
 COMMANDS = {
@@ -25,6 +26,19 @@ COMMANDS = {
     "table": "combine VIUBench run folders into one table and chart",
     "lmms-task": "write the lmms-eval VIUBench task for a local parquet",
 }
+
+
+def _arg(check):
+    """An argparse ``type`` from a checker that raises ValueError (argparse then prints its message)."""
+
+    def convert(value: str):
+        try:
+            return check(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = check.__name__
+    return convert
 
 
 def _add_model_args(p: argparse.ArgumentParser) -> None:
@@ -38,6 +52,12 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=None, help="hf: cpu / cuda (default: cuda if available)")
     p.add_argument("--dtype", default="auto", help="hf: torch dtype, e.g. bfloat16 (default: auto)")
     p.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm only")
+    p.add_argument("--gpu-memory-utilization", type=_arg(check_gpu_memory_utilization), default=0.8,
+                   help="vllm only: its share of the GPU memory, 0 < x <= 1 (default 0.8)")
+    p.add_argument("--max-model-len", type=_arg(parse_max_model_len), default=AUTO,
+                   help="vllm only: context tokens (prompt + answer); auto (default) = viubench: the longest "
+                        "prompt in DATA/<stem>.tokens.json (python -m recipes.videossr.token_counts) + "
+                        "--max-new-tokens; downstream: a bound from the frame and pixel budgets")
     p.add_argument("--quiet", action="store_true")
 
 
@@ -82,6 +102,7 @@ def _run_viubench(args: argparse.Namespace) -> int:
         batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, max_pixels=args.max_pixels,
         limit=args.limit, retry_errors=args.retry_errors, parse_mode=args.parse_mode, device=args.device,
         dtype=args.dtype, tensor_parallel_size=args.tensor_parallel_size,
+        gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=args.max_model_len,
     )
     summary = run_viubench(config, progress=not args.quiet)
     print((Path(args.out) / "results.md").read_text())
@@ -96,7 +117,8 @@ def _run_downstream(args: argparse.Namespace) -> int:
         backend=args.backend, fps=args.fps, max_frames=tuple(args.max_frames), max_pixels=args.max_pixels,
         batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, limit=args.limit,
         retry_errors=args.retry_errors, device=args.device, dtype=args.dtype,
-        tensor_parallel_size=args.tensor_parallel_size,
+        tensor_parallel_size=args.tensor_parallel_size, gpu_memory_utilization=args.gpu_memory_utilization,
+        max_model_len=args.max_model_len,
     )
     run_downstream(config, progress=not args.quiet)
     print((Path(args.out) / "summary.md").read_text())

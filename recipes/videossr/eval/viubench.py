@@ -14,6 +14,12 @@ Example::
 
     python -m recipes.videossr.eval viubench --model Qwen/Qwen3-VL-8B-Instruct \\
         --data outputs/demo/data/viubench.parquet --out outputs/eval/qwen3vl8b --backend vllm
+
+vLLM's ``max_model_len`` (``--max-model-len auto``, the default): the longest prompt of the
+evaluated data_sources recorded in ``viubench.tokens.json`` for the model's family
+(``python -m recipes.videossr.token_counts --data DATA --model MODEL`` records it) + the answer
+budget, see ``backends.base.model_len_for``. No record, or a stale one: a clear error, never the
+model's full context. An explicit ``--max-model-len N`` wins.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +35,7 @@ from typing import Any
 from data_prep.jsonl import dumps, write_atomic
 from recipes.videossr.eval import plot
 from recipes.videossr.eval.backends import GenerationSettings, load_backend
+from recipes.videossr.eval.backends.base import AUTO, model_len_for
 from recipes.videossr.eval.conversation import build_conversation, media_files, user_text
 from recipes.videossr.eval.random_guess import best_constant_row, random_guess_row
 from recipes.videossr.eval.runner import EvalSample, run_samples
@@ -61,6 +69,8 @@ class ViubenchConfig:
     device: str | None = None
     dtype: str = "auto"
     tensor_parallel_size: int = 1
+    gpu_memory_utilization: float = 0.8  # vllm
+    max_model_len: int | str = AUTO  # vllm: tokens, or "auto" = from the parquet's token record
 
 
 DEFAULT_PARQUET = "viubench.parquet"  # the name ``python -m data_prep build --recipe viubench`` writes
@@ -123,6 +133,39 @@ def to_sample(row: dict[str, Any], overrides: dict[str, Any]) -> EvalSample:
     )
 
 
+def vllm_max_model_len(config: ViubenchConfig, rows: list[dict[str, Any]], progress: bool = False) -> int:
+    """``config.max_model_len`` if a number; for ``auto`` the recorded longest prompt + the answer budget.
+
+    Raises ``TokenRecordError`` (a ``ValueError``: one line on the command line) naming the
+    command that records the counts and the ``--max-model-len`` flag.
+    """
+    if config.max_model_len != AUTO:
+        return int(config.max_model_len)
+    from transformers import AutoProcessor
+
+    from recipes.videossr.token_counts import TokenRecordError, recorded_prompt_tokens, tokens_path
+
+    parquet = viubench_parquet(config.data)
+    hint = "or pass --max-model-len N"
+    stored = [int(v["max_pixels"]) for r in rows for v in r["videos"] if v.get("max_pixels")]
+    if config.max_pixels and (not stored or config.max_pixels > min(stored)):
+        raise TokenRecordError(
+            f"vllm max_model_len: --max-pixels {config.max_pixels} exceeds the rows' max_pixels "
+            f"({min(stored) if stored else 'unknown'}) the token record measured, so it does not bound these "
+            "prompts: pass --max-model-len N"
+        )
+    try:
+        prompt = recorded_prompt_tokens(parquet, config.model, AutoProcessor.from_pretrained(config.model),
+                                        {r["data_source"] for r in rows})
+    except TokenRecordError as exc:
+        raise TokenRecordError(f"vllm max_model_len: {exc} {hint}") from None
+    length = model_len_for(prompt, config.max_new_tokens)
+    if progress:
+        print(f"[eval] vllm max_model_len {length}: longest recorded prompt {prompt} + {config.max_new_tokens} "
+              f"new tokens (+ slack, rounded) from {tokens_path(parquet)}", file=sys.stderr)
+    return length
+
+
 def run_viubench(config: ViubenchConfig, progress: bool = True) -> dict[str, Any]:
     """Evaluate (or resume) one model on VIUBench and write all outputs; returns the summary."""
     rows = load_rows(config.data)[: config.limit]
@@ -144,15 +187,22 @@ def run_viubench(config: ViubenchConfig, progress: bool = True) -> dict[str, Any
         "parse_mode": config.parse_mode,
     }
     store = SampleStore(out, settings, retry_errors=config.retry_errors)
-    generation = GenerationSettings(
-        max_new_tokens=config.max_new_tokens,
-        device=config.device,
-        dtype=config.dtype,
-        tensor_parallel_size=config.tensor_parallel_size,
-    )
+
+    def backend():  # called only if some question still needs the model
+        max_model_len = vllm_max_model_len(config, rows, progress) if config.backend == "vllm" else None
+        generation = GenerationSettings(
+            max_new_tokens=config.max_new_tokens,
+            device=config.device,
+            dtype=config.dtype,
+            tensor_parallel_size=config.tensor_parallel_size,
+            gpu_memory_utilization=config.gpu_memory_utilization,
+            max_model_len=max_model_len,
+        )
+        return load_backend(config.backend, config.model, generation)
+
     records = run_samples(
         samples,
-        lambda: load_backend(config.backend, config.model, generation),
+        backend,
         store,
         scorer,
         batch_size=config.batch_size,

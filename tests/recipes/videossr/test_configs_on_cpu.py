@@ -8,6 +8,7 @@ from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 from verl.utils.dataset.rl_dataset import get_dataset_class
 
+from data_prep.schema import EVAL_MAX_PIXELS
 from recipes.videossr.compose import CONFIG_DIR, compose_recipe, config_names, validate_recipe
 from recipes.videossr.dataset import VideoSSRDataset
 from rewards.verl_reward import REWARD_FUNCTION_NAME, REWARD_FUNCTION_PATH
@@ -44,6 +45,18 @@ def test_every_config_opens_with_the_command_that_runs_it(name):
     head = (CONFIG_DIR / f"{name}.yaml").read_text().split("\nhydra:")[0]
     assert f"CONFIG_NAME={name} " in head and "bash launch/train.sh" in head
     assert f"--config-name {name} " in head and "python -m verl.trainer.main_ppo" in head
+
+
+@pytest.mark.parametrize("name", config_names())
+def test_validation_runs_in_bounded_batches(name):
+    """verl 0.9.1 uses len(val_dataset) for a null val_batch_size: all of VIUBench in one batch."""
+    cfg = compose_recipe(name, DATA)
+    assert isinstance(cfg.data.val_batch_size, int) and 1 <= cfg.data.val_batch_size <= 64
+    # float32 pixel_values_videos of one 48-frame 512*512 prompt, held for the whole batch
+    per_prompt = 48 * EVAL_MAX_PIXELS * 3 * 4
+    assert cfg.data.val_batch_size * per_prompt < 8 * 2**30
+    text = (CONFIG_DIR / "shared" / "videossr_base.yaml").read_text()
+    assert "DATA_DIR/viubench_val.parquet" in text  # the stratified slice is the documented default
 
 
 def test_the_paper_setting():

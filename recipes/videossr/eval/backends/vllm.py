@@ -4,11 +4,17 @@ Videos are decoded by qwen-vl-utils exactly as in the HF backend and in training
 vLLM as ``(frames, metadata)`` with frame sampling switched off, so vLLM does not re-sample.
 Install with the GPU extras (``pip install -e '.[gpu]'``); on CPU machines use ``--backend hf``.
 
+Memory: ``gpu_memory_utilization`` (vLLM's share of the GPU) and ``max_model_len`` come from the
+settings; the viubench / downstream runners always resolve ``max_model_len`` (``--max-model-len``,
+``auto`` = from the prompts evaluated), because vLLM would otherwise size itself for the model's
+full context (262,144 tokens for Qwen3-VL: ~38 GB of KV cache for one Qwen3-VL-8B sequence).
+
 >>> # backend = VLLMBackend("path/to/VideoSSR-8B", GenerationSettings(tensor_parallel_size=1))
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from recipes.videossr.eval.backends.base import GenerationSettings, decode_videos, patch_size_of
@@ -41,6 +47,9 @@ class VLLMBackend:
         )
         if settings.max_model_len:
             kwargs["max_model_len"] = settings.max_model_len
+        else:
+            print("[eval] warning: vllm without max_model_len sizes the KV cache for the model's full context",
+                  file=sys.stderr)
         self.llm = LLM(**kwargs)
         self.sampling = SamplingParams(temperature=0.0, max_tokens=settings.max_new_tokens, seed=0)
 

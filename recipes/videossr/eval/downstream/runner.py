@@ -10,11 +10,19 @@ Example::
 
     python -m recipes.videossr.eval downstream --model PATH --items mvbench.json \\
         --videos /data/mvbench/videos --out outputs/eval/mvbench --max-frames 32 48 64
+
+vLLM's ``max_model_len`` (``--max-model-len auto``, the default): a downstream benchmark has no
+token record, and decoding every video twice to measure it would double the cost, so ``auto``
+bounds the prompts instead: the item with the longest question text, with each video at the
+largest frame budget and ``--max-pixels`` (``backends.base.worst_case_prompt_tokens``: through the
+model's processor, no video decoded) + the answer budget (``backends.base.model_len_for``).
+An explicit ``--max-model-len N`` wins.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +30,7 @@ from typing import Any
 from data_prep.jsonl import write_atomic
 from data_prep.schema import EVAL_MAX_PIXELS, EVAL_MIN_PIXELS
 from recipes.videossr.eval.backends import GenerationSettings, load_backend
+from recipes.videossr.eval.backends.base import AUTO, model_len_for, worst_case_prompt_tokens
 from recipes.videossr.eval.downstream import items as items_mod
 from recipes.videossr.eval.downstream.metrics import accuracy_summary, grounding_summary, interval_iou
 from recipes.videossr.eval.downstream.parsing import (
@@ -56,6 +65,34 @@ class DownstreamConfig:
     device: str | None = None
     dtype: str = "auto"
     tensor_parallel_size: int = 1
+    gpu_memory_utilization: float = 0.8  # vllm
+    max_model_len: int | str = AUTO  # vllm: tokens, or "auto" = a bound from the items and the frame budget
+
+
+def vllm_max_model_len(config: DownstreamConfig, items: list[dict[str, Any]], kind: str, progress: bool = False) -> int:
+    """``config.max_model_len`` if a number; for ``auto`` the worst-case prompt + the answer budget."""
+    if config.max_model_len != AUTO:
+        return int(config.max_model_len)
+    from transformers import AutoProcessor
+
+    processor = AutoProcessor.from_pretrained(config.model)
+    budget = max(config.max_frames)
+    samples = build_samples(items, kind, config, budget)
+    if not samples:
+        return model_len_for(0, config.max_new_tokens)
+
+    def text_tokens(sample: EvalSample) -> int:
+        text = processor.apply_chat_template(sample.messages, tokenize=False, add_generation_prompt=True)
+        return len(processor.tokenizer(text)["input_ids"])
+
+    longest = max(samples, key=text_tokens)  # the video part is the same for every item
+    prompt = worst_case_prompt_tokens(processor, longest.messages, budget, config.max_pixels)
+    length = model_len_for(prompt, config.max_new_tokens)
+    if progress:
+        print(f"[eval] vllm max_model_len {length}: prompts of at most {prompt} tokens ({budget} frames at "
+              f"<= {config.max_pixels} pixels, longest question {longest.id}) + {config.max_new_tokens} new tokens",
+              file=sys.stderr)
+    return length
 
 
 def build_samples(items: list[dict[str, Any]], kind: str, config: DownstreamConfig, max_frames: int) -> list[EvalSample]:
@@ -112,16 +149,18 @@ def run_downstream(config: DownstreamConfig, progress: bool = True) -> dict[str,
         raise ValueError(f"--kind must be one of {items_mod.KINDS} or auto, got {kind!r}")
     name = config.name or Path(config.items).stem
     out = Path(config.out)
-    generation = GenerationSettings(
-        max_new_tokens=config.max_new_tokens,
-        device=config.device,
-        dtype=config.dtype,
-        tensor_parallel_size=config.tensor_parallel_size,
-    )
     backend_cache: list[Any] = []
 
     def backend():  # loaded once, only if some budget still has questions to ask
         if not backend_cache:
+            generation = GenerationSettings(
+                max_new_tokens=config.max_new_tokens,
+                device=config.device,
+                dtype=config.dtype,
+                tensor_parallel_size=config.tensor_parallel_size,
+                gpu_memory_utilization=config.gpu_memory_utilization,
+                max_model_len=vllm_max_model_len(config, items, kind, progress) if config.backend == "vllm" else None,
+            )
             backend_cache.append(load_backend(config.backend, config.model, generation))
         return backend_cache[0]
 

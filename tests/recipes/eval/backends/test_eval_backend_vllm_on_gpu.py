@@ -17,7 +17,7 @@ def test_vllm_generates_for_frame_list_videos(viubench_parquet, tiny_qwen25vl_di
 
     rows = pq.read_table(viubench_parquet).to_pylist()
     conversations = [build_conversation(rows[0]), build_conversation(rows[8])]
-    settings = GenerationSettings(max_new_tokens=8, gpu_memory_utilization=0.3)
+    settings = GenerationSettings(max_new_tokens=8, gpu_memory_utilization=0.3, max_model_len=4096)
     backend = load_backend("vllm", str(tiny_qwen25vl_dir), settings)
     answers = backend.generate(conversations)
     assert len(answers) == 2 and all(isinstance(a, str) for a in answers)
