@@ -190,15 +190,7 @@ def run_viubench(config: ViubenchConfig, progress: bool = True) -> dict[str, Any
 
     def backend():  # called only if some question still needs the model
         max_model_len = vllm_max_model_len(config, rows, progress) if config.backend == "vllm" else None
-        generation = GenerationSettings(
-            max_new_tokens=config.max_new_tokens,
-            device=config.device,
-            dtype=config.dtype,
-            tensor_parallel_size=config.tensor_parallel_size,
-            gpu_memory_utilization=config.gpu_memory_utilization,
-            max_model_len=max_model_len,
-        )
-        return load_backend(config.backend, config.model, generation)
+        return load_backend(config.backend, config.model, GenerationSettings.of(config, max_model_len))
 
     records = run_samples(
         samples,

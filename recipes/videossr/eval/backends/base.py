@@ -77,6 +77,13 @@ class GenerationSettings:
     gpu_memory_utilization: float = 0.8  # vllm: its share of the GPU memory, 0 < x <= 1
     max_model_len: int | None = None  # vllm; the runners resolve it (None = the model's full context)
 
+    @classmethod
+    def of(cls, config: Any, max_model_len: int | None = None) -> "GenerationSettings":
+        """The settings an eval config (``ViubenchConfig``, ``DownstreamConfig``) asks for."""
+        return cls(max_new_tokens=config.max_new_tokens, device=config.device, dtype=config.dtype,
+                   tensor_parallel_size=config.tensor_parallel_size,
+                   gpu_memory_utilization=config.gpu_memory_utilization, max_model_len=max_model_len)
+
     def __post_init__(self) -> None:
         check_gpu_memory_utilization(self.gpu_memory_utilization)
         if self.max_model_len is not None and (not isinstance(self.max_model_len, int) or self.max_model_len <= 0):

@@ -153,14 +153,8 @@ def run_downstream(config: DownstreamConfig, progress: bool = True) -> dict[str,
 
     def backend():  # loaded once, only if some budget still has questions to ask
         if not backend_cache:
-            generation = GenerationSettings(
-                max_new_tokens=config.max_new_tokens,
-                device=config.device,
-                dtype=config.dtype,
-                tensor_parallel_size=config.tensor_parallel_size,
-                gpu_memory_utilization=config.gpu_memory_utilization,
-                max_model_len=vllm_max_model_len(config, items, kind, progress) if config.backend == "vllm" else None,
-            )
+            max_model_len = vllm_max_model_len(config, items, kind, progress) if config.backend == "vllm" else None
+            generation = GenerationSettings.of(config, max_model_len)
             backend_cache.append(load_backend(config.backend, config.model, generation))
         return backend_cache[0]
 
