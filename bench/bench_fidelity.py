@@ -85,7 +85,7 @@ def frames_of(path: Path) -> tuple[list[Image.Image], list[Image.Image], tuple[i
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(allow_abbrev=False, description=__doc__.splitlines()[0])
     parser.add_argument("--videos", nargs="*", default=None, help="videos to use (default: a 720p synthetic + bikes.mp4)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

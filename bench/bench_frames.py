@@ -62,7 +62,7 @@ def timed(fn, *args) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(allow_abbrev=False, description=__doc__.splitlines()[0])
     parser.add_argument("--work", default="outputs/bench/frames")
     parser.add_argument("--videos-per-size", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=30.0)

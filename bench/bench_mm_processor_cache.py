@@ -217,7 +217,7 @@ def cache_key_checks(fronts: dict[float, FrontEnd], prompt: dict) -> dict[str, b
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(allow_abbrev=False, description=__doc__.splitlines()[0])
     parser.add_argument("--work", default="outputs/bench/mm_cache")
     parser.add_argument("--n", type=int, nargs="+", default=[8, 16], help="requests per prompt (rollout.n)")
     parser.add_argument("--repeats", type=int, default=3, help="prompts timed per setting (median reported)")

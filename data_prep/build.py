@@ -68,10 +68,24 @@ class BuildSummary:
     newly_done: int
     skip_reasons: list[str]
     validation: Optional[Path] = None  # <stem>_val.parquet, when the build wrote a slice
+    shortfall: str = ""  # why a training mix has fewer samples than asked for (also in the card)
 
     def __str__(self) -> str:
         text = f"{self.rows} rows, {self.skipped} skipped ({self.newly_done} built in this run) -> {self.parquet}"
-        return text + (f" (+ validation slice {self.validation.name})" if self.validation else "")
+        text += f" (+ validation slice {self.validation.name})" if self.validation else ""
+        return text + (f"\nnote: {self.shortfall}" if self.shortfall else "")
+
+
+def size_shortfall(mix_videos: str, asked: Optional[int], planned: int, num_videos: int, split: str) -> str:
+    """The note for a disjoint (one video per sample) build capped by its videos, else "".
+
+    >>> size_shortfall("disjoint", 24, 18, 18, "train")
+    'asked for 24 samples, built 18: the frames folder has 18 train videos and a training mix uses each once'
+    """
+    if mix_videos != "disjoint" or asked is None or planned >= asked:
+        return ""
+    return (f"asked for {asked} samples, built {planned}: the frames folder has {num_videos} {split} videos "
+            "and a training mix uses each once")
 
 
 def build_dataset(
@@ -172,7 +186,8 @@ def build_dataset(
 
     card = write_card(out)
     skipped = [f"{r['sample_id']}: {r['reason']}" for r in ordered if r["status"] != "ok"]
-    return BuildSummary(parquet, card, len(rows), len(skipped), len(todo), skipped, val_parquet)
+    shortfall = size_shortfall(mix.videos, size if size is not None else mix.size, len(specs), len(pool), mix.split)
+    return BuildSummary(parquet, card, len(rows), len(skipped), len(todo), skipped, val_parquet, shortfall)
 
 
 def validation_rows(rows: list[dict[str, Any]], per_source: int) -> list[dict[str, Any]]:

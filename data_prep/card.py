@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
+from data_prep.build import size_shortfall
 from data_prep.jsonl import read_records, write_atomic
 from data_prep.label_quality import label_quality
 from data_prep.profiles import SUMMARIES as PROFILE_SUMMARIES
@@ -141,6 +142,11 @@ def _build_section(data_dir: Path, stem: str, info: dict, parquet: Path) -> list
             "(then videos repeat with fresh seeds); one eval video may serve several subtypes.",
             "",
         ]
+    asked = cfg["size"] if cfg.get("size") is not None else mix.get("size")
+    planned = sum(1 for _ in read_records(data_dir / f"{stem}.rows.jsonl", repair=False))
+    shortfall = size_shortfall(mix["videos"], asked, planned, cfg["num_videos"], mix["split"])
+    if shortfall:
+        lines += [f"Note: {shortfall}.", ""]
     lines += [
         "### Counts and answers",
         "",

@@ -20,11 +20,14 @@ COMMANDS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m data_prep", description=__doc__.splitlines()[0])
+    # allow_abbrev=False everywhere: argparse would otherwise take --video for --videos, silently.
+    parser = argparse.ArgumentParser(prog="python -m data_prep", description=__doc__.splitlines()[0],
+                                     allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (module, help_text) in COMMANDS.items():
         command = importlib.import_module(module)
-        sp = sub.add_parser(name, help=help_text, description=(command.__doc__ or help_text).strip())
+        sp = sub.add_parser(name, help=help_text, description=(command.__doc__ or help_text).strip(),
+                            allow_abbrev=False)
         command.add_arguments(sp)
         sp.set_defaults(_run=command.run)
     return parser

@@ -17,6 +17,7 @@ from pathlib import Path
 from data_prep.build import build_dataset
 from data_prep.builders.mixes import builtin_mixes
 from data_prep.builders.splits import DEFAULT_EVAL_FRACTION
+from data_prep.commands import positive_int
 from data_prep.preview import write_previews
 from data_prep.profiles import DEFAULT_PROFILE, PROFILES
 
@@ -82,7 +83,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help=f"fraction of videos reserved for VIUBench by a hash of the id (default {DEFAULT_EVAL_FRACTION}; "
         "use the same value for the training and the VIUBench build)",
     )
-    p.add_argument("--workers", type=int, default=1, help="local worker processes (default 1)")
+    p.add_argument("--workers", type=positive_int, default=1, help="local worker processes (default 1)")
     p.add_argument(
         "--ray", metavar="ADDRESS", default=None, help="run as Ray tasks: 'auto', HOST:PORT or 'local'"
     )

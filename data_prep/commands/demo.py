@@ -10,6 +10,7 @@ import argparse
 import importlib
 from pathlib import Path
 
+from data_prep.commands import positive_int
 from data_prep.embedded import embedded_videos
 from data_prep.frames import extract_frames
 from data_prep.synthetic import write_corpus
@@ -26,7 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="outputs/demo", help="demo output folder (default outputs/demo)")
     p.add_argument("--synthetic", type=int, default=24, help="synthetic videos to add (default 24)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--workers", type=positive_int, default=2, help="local worker processes (default 2)")
 
 
 def run(args: argparse.Namespace) -> int:

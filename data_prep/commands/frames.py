@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from data_prep.commands import positive_int
 from data_prep.frames import DEFAULT_TIERS, FrameOptions, extract_frames
 from data_prep.sampling import FPS_MODES
 
@@ -38,7 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tiers", type=parse_tiers, default=dict(DEFAULT_TIERS),
                    help="storage tiers NAME=MAX_PIXELS,... (default train=256*256,eval=512*512)")
     p.add_argument("--jpeg-quality", type=int, default=90, help="JPEG quality of stored frames (default 90)")
-    p.add_argument("--workers", type=int, default=1, help="local worker processes (default 1)")
+    p.add_argument("--workers", type=positive_int, default=1, help="local worker processes (default 1)")
     p.add_argument("--ray", metavar="ADDRESS", default=None,
                    help="run as Ray tasks: 'auto' or HOST:PORT joins a cluster, 'local' starts one here")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")

@@ -227,14 +227,16 @@ def watch(root: str | os.PathLike, keep: Optional[int], pid: int, interval: floa
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m recipes.videossr.checkpoints", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m recipes.videossr.checkpoints", description=__doc__.splitlines()[0],
+                                     allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("preflight", help="prune across attempts and check the disk before an attempt")
+    p = sub.add_parser("preflight", help="prune across attempts and check the disk before an attempt",
+                       allow_abbrev=False)
     p.add_argument("--config", required=True, help="resolved verl config of the attempt (train.sh writes it)")
     p.add_argument("--min-free-gb", type=float, default=None, help="replace the computed requirement")
     p.add_argument("--dry-run", action="store_true", help="delete nothing; a disk shortfall only warns")
     for name, text in (("prune", "prune a checkpoint folder once"), ("watch", "prune while a trainer runs")):
-        q = sub.add_parser(name, help=text)
+        q = sub.add_parser(name, allow_abbrev=False, help=text)
         q.add_argument("--dir", required=True, help="trainer.default_local_dir")
         q.add_argument("--keep", type=int, default=None, help="trainer.max_actor_ckpt_to_keep (default: all)")
         if name == "prune":

@@ -55,7 +55,7 @@ def validate_recipe(cfg: DictConfig) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(allow_abbrev=False, description=__doc__.splitlines()[0])
     parser.add_argument("--config-name", required=True, choices=config_names())
     parser.add_argument("--print", metavar="KEY", help="print this key's composed value instead of a summary")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, as given to main_ppo")

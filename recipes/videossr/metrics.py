@@ -312,7 +312,7 @@ def default_out(path: str | Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m recipes.videossr.metrics",
+    parser = argparse.ArgumentParser(allow_abbrev=False, prog="python -m recipes.videossr.metrics",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", type=Path, help="RUN_DIR of launch/train.sh, its logs/ or one .jsonl")
     parser.add_argument("--out", type=Path,

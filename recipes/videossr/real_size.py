@@ -155,7 +155,7 @@ def write_model_folder(kind: str, out_dir: str | os.PathLike,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="Write a weight-less real-size Qwen-VL folder (config + tiny tokenizer/processor) "
-                    "for vLLM load_format=dummy.")
+                    "for vLLM load_format=dummy.", allow_abbrev=False)
     parser.add_argument("--kind", choices=sorted(REAL_SIZES), required=True)
     parser.add_argument("--out", required=True, help="output folder (replaced if it exists)")
     parser.add_argument("--tiny", help="a tiny_models folder of the same kind (tokenizer/processor source); "

@@ -230,7 +230,7 @@ def build_tiny_model(kind: str, out_dir: str | os.PathLike, seed: int = 0) -> Pa
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Build a tiny random Qwen-VL checkpoint offline.")
+    parser = argparse.ArgumentParser(description="Build a tiny random Qwen-VL checkpoint offline.", allow_abbrev=False)
     parser.add_argument("--kind", choices=KINDS, required=True)
     parser.add_argument("--out", required=True, help="output folder (replaced if it exists)")
     parser.add_argument("--seed", type=int, default=0)

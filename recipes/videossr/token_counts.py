@@ -280,7 +280,8 @@ def parquets_of(data: str | os.PathLike) -> list[Path]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=COMMAND, description=__doc__.split("\n\n")[1].replace("\n", " "))
+    p = argparse.ArgumentParser(prog=COMMAND, description=__doc__.split("\n\n")[1].replace("\n", " "),
+                                allow_abbrev=False)
     p.add_argument("--data", required=True, help="a parquet, or a data folder (every *.parquet in it)")
     p.add_argument("--model", required=True, nargs="+", help="model folder(s) or hub id(s): whose processor measures")
     p.add_argument("--force", action="store_true", help="measure again even if a fresh record exists")

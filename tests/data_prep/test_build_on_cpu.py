@@ -156,6 +156,17 @@ def test_viubench_writes_a_stratified_validation_slice(built, frames_dir, tmp_pa
     assert (tmp_path / "d" / "viubench.parquet").read_bytes() == before
 
 
+def test_a_size_larger_than_the_videos_says_so(frames_dir, tmp_path):
+    out = tmp_path / "data"
+    summary = build_dataset(frames_dir, out, "videossr30k", size=10_000, progress=False)
+    assert summary.rows < 10_000
+    assert summary.shortfall.startswith(f"asked for 10000 samples, built {summary.rows}: the frames folder has")
+    assert f"note: {summary.shortfall}" in str(summary)
+    assert f"Note: {summary.shortfall}." in (out / "README.md").read_text()
+    viubench = build_dataset(frames_dir, out, "viubench", per_subtype=1, progress=False)
+    assert viubench.shortfall == ""  # per-entry mixes reuse videos: never short
+
+
 def test_split_is_a_pure_function_of_the_id():
     ids = [f"video-{i}" for i in range(4000)]
     share = sum(split_of(v) == "eval" for v in ids) / len(ids)

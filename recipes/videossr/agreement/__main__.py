@@ -15,7 +15,7 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(allow_abbrev=False, description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, action="append", help="a parquet written by data_prep (repeatable)")
     parser.add_argument("--model", required=True, action="append", help="a Qwen2.5-VL / Qwen3-VL folder (repeatable)")
     parser.add_argument("--rows-per-source", type=int, default=1, help="rows per data_source (<= 0: all)")

@@ -62,10 +62,11 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m recipes.videossr.eval", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m recipes.videossr.eval", description=__doc__.splitlines()[0],
+                                     allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    v = sub.add_parser("viubench", help=COMMANDS["viubench"])
+    v = sub.add_parser("viubench", allow_abbrev=False, help=COMMANDS["viubench"])
     _add_model_args(v)
     v.add_argument("--data", required=True, help="VIUBench parquet file or folder (python -m data_prep build --recipe viubench)")
     v.add_argument("--label", default=None, help="row name in the table (default: model folder name)")
@@ -73,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--parse-mode", default=DEFAULT_PARSE_MODE, choices=list(PARSE_MODES),
                    help=f"answer parsing of rewards.score (default {DEFAULT_PARSE_MODE}: as the paper's reward)")
 
-    d = sub.add_parser("downstream", help=COMMANDS["downstream"])
+    d = sub.add_parser("downstream", allow_abbrev=False, help=COMMANDS["downstream"])
     _add_model_args(d)
     d.add_argument("--items", required=True, help='JSON/JSONL of {"video": id, "question": ..., "answer": ...}')
     d.add_argument("--videos", default=None, help="folder holding the videos (ids may omit the extension)")
@@ -83,12 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--max-frames", type=int, nargs="+", default=[48], help="frame budgets (paper: 32 48 64)")
     d.add_argument("--max-pixels", type=int, default=EVAL_MAX_PIXELS, help="per frame (paper: 512*512)")
 
-    t = sub.add_parser("table", help=COMMANDS["table"])
+    t = sub.add_parser("table", allow_abbrev=False, help=COMMANDS["table"])
     t.add_argument("runs", nargs="+", help="VIUBench output folders (each has summary.json)")
     t.add_argument("--labels", nargs="*", default=None, help="row names, one per run")
     t.add_argument("--out", required=True, help="folder for table.md, table.csv, table.png")
 
-    m = sub.add_parser("lmms-task", help=COMMANDS["lmms-task"])
+    m = sub.add_parser("lmms-task", allow_abbrev=False, help=COMMANDS["lmms-task"])
     m.add_argument("--data", required=True, help="VIUBench parquet file or folder")
     m.add_argument("--out", required=True, help="folder to pass to lmms-eval as --include_path")
     return parser
