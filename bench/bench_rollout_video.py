@@ -76,7 +76,7 @@ def one_prompt(dataset_cls, messages, builder, patch: int, n: int, config) -> tu
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(allow_abbrev=False, description=__doc__.splitlines()[0])
     parser.add_argument("--work", default="outputs/bench/rollout")
     parser.add_argument("--n", type=int, default=8, help="rollout.n sessions per prompt (default 8)")
     parser.add_argument("--repeats", type=int, default=5, help="prompts timed per setup (median reported)")
