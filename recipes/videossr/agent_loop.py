@@ -22,10 +22,15 @@ Wired through verl's extension points only (``videossr_base.yaml``):
 ``actor_rollout_ref.rollout.agent.agent_loop_manager_class:
 recipes.videossr.agent_loop.VideoSSRAgentLoopManager`` (its workers compute the positions).
 Text-only prompts, images and other model families take verl's own path unchanged.
+
+Speed: the n sessions of a prompt share the HF processor's work on their identical clips (prompt
+build and post-processing; ``recipes.videossr.processor_cache``, ``data.videossr.processor_cache_mb``),
+with outputs byte-identical to computing it in every session.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Optional
 
 import ray
@@ -37,6 +42,7 @@ from verl.utils.tokenizer.chat_template import apply_chat_template
 from verl.utils.tokenizer.tokenizer import normalize_token_ids
 
 from recipes.videossr.mrope import qwen2_5_vl_positions, round_to_dtype
+from recipes.videossr.processor_cache import ProcessorCache, configure, identity, kwargs_key, objects
 
 AGENT_NAME = "videossr_agent"
 QWEN3_VL_VIDEO = "<|vision_start|><|video_pad|><|vision_end|>"  # one clip in the chat template
@@ -44,12 +50,13 @@ QWEN3_VL_PAD = "<|video_pad|>"
 
 
 def qwen3_vl_prompt(processor: Any, text: str, videos: list, mm_processor_kwargs: Optional[dict] = None,
-                    ) -> tuple[list[int], list[int]]:
+                    cache: Optional[ProcessorCache] = None) -> tuple[list[int], list[int]]:
     """``(request ids, scored ids)`` of a rendered Qwen3-VL chat with one placeholder per clip.
 
     The request ids are the chat text's tokens (what vLLM expands itself); the scored ids are what
     vLLM 0.24 expands them into: each text span between clips tokenized alone, each clip replaced
     by the processor's expansion of that clip alone (its timestamps, vision tokens and pads).
+    With ``cache``, each clip's expansion is computed once per (processor, frames, metadata, kwargs).
     """
     tokenizer = processor.tokenizer
     spans = text.split(QWEN3_VL_VIDEO)
@@ -59,10 +66,53 @@ def qwen3_vl_prompt(processor: Any, text: str, videos: list, mm_processor_kwargs
     for k, span in enumerate(spans):
         scored += tokenizer.encode(span, add_special_tokens=False)
         if k < len(videos):
-            clip = build_multimodal_processor_inputs(processor, text=[QWEN3_VL_PAD], videos=[videos[k]],
-                                                     mm_processor_kwargs=mm_processor_kwargs)
-            scored += normalize_token_ids(clip["input_ids"])
+            def expand(video=videos[k]) -> tuple[int, ...]:
+                clip = build_multimodal_processor_inputs(processor, text=[QWEN3_VL_PAD], videos=[video],
+                                                         mm_processor_kwargs=mm_processor_kwargs)
+                return tuple(normalize_token_ids(clip["input_ids"]))
+
+            if cache is None:
+                scored += expand()
+            else:
+                key = ("qwen3_vl_clip", id(processor), identity(videos[k]), kwargs_key(mm_processor_kwargs))
+                scored += cache.get_or_compute(key, expand, refs=[processor, *objects(videos[k])])
     return tokenizer.encode(text, add_special_tokens=False), scored
+
+
+class _CachedBuilder:
+    """verl's continuous-token builder whose video-only ``build_initial_tokens`` goes through the cache.
+
+    The cached value is the builder's ids and what it put into ``mm_inputs_out``; every caller gets a
+    fresh list and a fresh ``mm_inputs_out`` update (the tensors themselves are shared, read-only).
+    """
+
+    def __init__(self, builder: Any, cache: ProcessorCache, loop: "VideoSSRAgentLoop"):
+        # Every session builds its own builder: the key names what the builder is made of instead.
+        self._builder, self._cache = builder, cache
+        self._identity = (f"{type(builder).__module__}.{type(builder).__qualname__}", id(loop.tokenizer),
+                          id(loop.processor), loop.family, kwargs_key(loop.apply_chat_template_kwargs),
+                          kwargs_key(loop.mm_processor_kwargs))
+        self._refs = (loop.tokenizer, loop.processor)
+
+    def build_initial_tokens(self, messages, tools=None, images=None, videos=None, audios=None,
+                             mm_inputs_out=None, **kwargs):
+        if not videos or images or audios or kwargs:
+            return self._builder.build_initial_tokens(messages, tools=tools, images=images, videos=videos,
+                                                      audios=audios, mm_inputs_out=mm_inputs_out, **kwargs)
+
+        def build():
+            features: dict = {}
+            ids = self._builder.build_initial_tokens(messages, tools=tools, videos=videos, mm_inputs_out=features)
+            return list(ids), features
+
+        key = ("builder", self._identity, kwargs_key(messages), kwargs_key(tools), identity(list(videos)))
+        ids, features = self._cache.get_or_compute(key, build, refs=[*self._refs, *objects(list(videos))])
+        if mm_inputs_out is not None:
+            mm_inputs_out.update(features)
+        return list(ids)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._builder, name)
 
 
 class _RequestForm:
@@ -96,6 +146,10 @@ class VideoSSRAgentLoop(SingleTurnAgentLoop):
         self.family = hf_model_type
         self.request_ids: dict[int, list[int]] = {}  # id(scored ids) -> ids sent to vLLM (one loop = one prompt)
         self.server_manager = _RequestForm(self.server_manager, self)
+        self.processor_cache = configure(self.data_config)  # shared by the n sessions of a prompt
+        if getattr(self, "continuous_token_builder", None) is not None:
+            self.continuous_token_builder = _CachedBuilder(self.continuous_token_builder, self.processor_cache,
+                                                          self)
 
     async def ct_build_initial_tokens(self, messages, tools=None, images=None, videos=None, audios=None,
                                       mm_inputs_out=None) -> list[int]:
@@ -106,7 +160,7 @@ class VideoSSRAgentLoop(SingleTurnAgentLoop):
                                    **self.apply_chat_template_kwargs)
         kwargs = self.continuous_token_builder.mm_processor_kwargs or None
         request, scored = await self.loop.run_in_executor(
-            None, lambda: qwen3_vl_prompt(self.processor, text, list(videos), kwargs))
+            None, lambda: qwen3_vl_prompt(self.processor, text, list(videos), kwargs, cache=self.processor_cache))
         if len(scored) > self.rollout_config.prompt_length:
             raise ValueError(f"Multimodal prompt produced {len(scored)} tokens, exceeding rollout.prompt_length="
                              f"{self.rollout_config.prompt_length}; lower the rows' max_pixels or raise "
@@ -115,8 +169,67 @@ class VideoSSRAgentLoop(SingleTurnAgentLoop):
         return scored
 
 
-class VllmPositionsMixin:
-    """``_compute_position_ids`` with vLLM's M-RoPE rule for Qwen2.5-VL video (verl's otherwise)."""
+class _SharedVideoFeatures:
+    """A video processor whose outputs are cached by (processor, frame tensors, kwargs).
+
+    Each call returns a fresh ``BatchFeature`` (the processor adds keys to it) over shared tensors.
+    """
+
+    def __init__(self, video_processor: Any, owner: Any, cache: ProcessorCache):
+        self._video_processor, self._owner, self._cache = video_processor, owner, cache
+
+    def __call__(self, videos=None, **kwargs):
+        key = ("video_features", id(self._owner), identity(videos), kwargs_key(kwargs))
+        features = self._cache.get_or_compute(key, lambda: self._video_processor(videos, **kwargs),
+                                              refs=[self._owner, *objects(videos)])
+        return copy.copy(features)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._video_processor, name)
+
+
+_SHARED_PROCESSORS: dict[int, tuple[Any, Any]] = {}  # id(processor) -> (processor, its sharing copy)
+
+
+def _shared_video_processor(processor: Any, cache: ProcessorCache) -> Any:
+    """A shallow copy of ``processor`` whose ``video_processor`` is a ``_SharedVideoFeatures``."""
+    held = _SHARED_PROCESSORS.get(id(processor))
+    if held is None or held[0] is not processor or held[1].video_processor._cache is not cache:
+        shared = copy.copy(processor)
+        shared.video_processor = _SharedVideoFeatures(processor.video_processor, processor, cache)
+        held = _SHARED_PROCESSORS[id(processor)] = (processor, shared)
+    return held[1]
+
+
+class _WithProcessor:
+    """``worker`` seen with another ``processor`` (for running verl's method on it)."""
+
+    def __init__(self, worker: Any, processor: Any):
+        self.__dict__.update(_worker=worker, processor=processor)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._worker, name)
+
+
+class VideoSSRWorkerMixin:
+    """The recipe's agent-loop worker methods.
+
+    - ``_compute_multi_modal_inputs``: verl's, with the video features (pixel values, grids, the
+      processor's per-clip work) computed once per (processor, clips, processor kwargs) and shared by
+      the n sessions of a prompt, whatever their answers (``recipes.videossr.processor_cache``).
+    - ``_compute_position_ids``: vLLM's M-RoPE rule for Qwen2.5-VL video (verl's otherwise).
+    """
+
+    def _compute_multi_modal_inputs(self, output, input_ids):
+        # verl's own code, run with a processor whose video processor shares its features: the
+        # sessions' sequences differ (their answers), their clips and kwargs do not.
+        data = output.multi_modal_data or {}
+        cache = configure(self.config.data)
+        if (self.processor is None or getattr(self.processor, "video_processor", None) is None
+                or not data.get("videos") or data.get("images") or data.get("audios") or cache.max_bytes <= 0):
+            return super()._compute_multi_modal_inputs(output, input_ids)
+        verl_code = super(VideoSSRWorkerMixin, self)._compute_multi_modal_inputs.__func__
+        return verl_code(_WithProcessor(self, _shared_video_processor(self.processor, cache)), output, input_ids)
 
     def _compute_position_ids(self, input_ids, attention_mask, multi_modal_inputs, mm_processor_kwargs=None):
         import torch
@@ -148,12 +261,12 @@ class VllmPositionsMixin:
         return out
 
 
-class VideoSSRAgentLoopWorker(VllmPositionsMixin, AgentLoopWorker):
-    """verl's agent-loop worker with vLLM's positions (the in-process agreement check runs it)."""
+class VideoSSRAgentLoopWorker(VideoSSRWorkerMixin, AgentLoopWorker):
+    """verl's agent-loop worker with the recipe's methods (the in-process agreement check runs it)."""
 
 
-class VideoSSRAgentLoopWorkerTQ(VllmPositionsMixin, AgentLoopWorkerTQ.__ray_actor_class__):
-    """verl's V1 (TransferQueue) agent-loop worker with vLLM's positions."""
+class VideoSSRAgentLoopWorkerTQ(VideoSSRWorkerMixin, AgentLoopWorkerTQ.__ray_actor_class__):
+    """verl's V1 (TransferQueue) agent-loop worker with the recipe's methods."""
 
 
 class VideoSSRAgentLoopManager(AgentLoopManagerTQ):

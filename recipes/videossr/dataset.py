@@ -13,6 +13,8 @@ validate_rows         true     check every row when the dataset is built; one er
                                bad rows as ``<file> row <i>: <problem>``
 check_frame_files     true     ... including that the first/last frame of each clip exists
 decode_cache_mb       2048     decoded clips kept per rollout worker process (LRU, by bytes)
+processor_cache_mb    1024     HF processor outputs shared by a prompt's n sessions, per worker
+                               (LRU by bytes; 0 = off; ``recipes.videossr.processor_cache``)
 fresh_jigsaw          false    train rows: new clip order (and ground truth) on every access
 fresh_jigsaw_seed     null     null = fresh OS entropy; an int = reproducible per (seed, row,
                                access count of this process)
@@ -36,6 +38,7 @@ import numpy as np
 from verl.utils.dataset.rl_dataset import RLHFDataset
 
 from recipes.videossr.decode_cache import ClipCache
+from recipes.videossr.processor_cache import DEFAULT_MB as PROCESSOR_CACHE_MB
 from recipes.videossr.jigsaw_reshuffle import reshuffle_messages
 from recipes.videossr.row_checks import row_problems
 from rewards.naming import parse_data_source
@@ -45,6 +48,7 @@ DEFAULTS = {
     "validate_rows": True,
     "check_frame_files": True,
     "decode_cache_mb": 2048,
+    "processor_cache_mb": PROCESSOR_CACHE_MB,
     "fresh_jigsaw": False,
     "fresh_jigsaw_seed": None,
 }

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import torch
+from omegaconf import open_dict
 from verl.experimental.agent_loop.agent_loop import _agent_loop_registry
 from verl.protocol import DataProto
 from verl.utils.dataset.rl_dataset import collate_fn
@@ -80,7 +82,7 @@ def test_the_recipe_selects_the_agent_loop_and_the_manager():
     assert issubclass(manager, AgentLoopManagerTQ)
     built = manager(cfg, llm_client=None)  # __init__ only picks the worker class
     worker = built.agent_loop_workers_class.__ray_actor_class__
-    assert issubclass(worker, AgentLoopWorkerTQ.__ray_actor_class__) and issubclass(worker, agent_loop.VllmPositionsMixin)
+    assert issubclass(worker, AgentLoopWorkerTQ.__ray_actor_class__) and issubclass(worker, agent_loop.VideoSSRWorkerMixin)
     with pytest.raises(ValueError, match="V1 trainer"):
         manager(compose_recipe("videossr_qwen3vl_8b", ["data.train_files=/d/t.parquet", "data.val_files=/d/v.parquet",
                                                        "trainer.use_v1=false"]), llm_client=None)
@@ -163,3 +165,93 @@ def test_other_rollout_engines_are_refused(rollout):
             trainer_config=DictConfigWrap(cfg), server_manager=None, tokenizer=worker.tokenizer,
             processor=worker.processor, dataset_cls=worker.dataset_cls, data_config=DictConfigWrap(cfg.data),
             hf_model_type=family)
+
+
+def _generate_repeated(worker, source: str, n: int, cache_mb: int):
+    """``generate_sequences`` on one row repeated n times (GRPO's sessions), with the given cache size."""
+    from recipes.videossr.processor_cache import PROCESSOR_CACHE
+
+    with open_dict(worker.config.data.videossr):  # the option is not in the shipped YAML (its default: 1024)
+        worker.config.data.videossr.processor_cache_mb = cache_mb
+    PROCESSOR_CACHE.clear()
+    dataset = worker.dataset_cls(str(worker.config.data.train_files), worker.tokenizer, worker.config.data,
+                                 worker.processor)
+    index = next(i for i in range(len(dataset)) if dataset[i]["data_source"] == source)
+    batch = DataProto.from_single_dict(collate_fn([dataset[index] for _ in range(n)]))
+    batch.meta_info.update({"validate": True, "global_steps": 0})
+    return asyncio.run(worker.generate_sequences(batch)), PROCESSOR_CACHE.stats()
+
+
+@pytest.mark.parametrize("source", sorted(ROWS))
+def test_the_processor_cache_is_byte_identical_and_shared_by_the_sessions(rollout, source):
+    """n sessions of a prompt: the same tensors, positions and vLLM requests with the cache as without;
+    the processor work is done once per prompt and stage (n - 1 hits each)."""
+    family, worker, run = rollout
+    n = 4
+    recorder = worker.llm_client  # the fixture's RecordingServer
+    try:
+        mark = len(recorder.requests)
+        plain, _ = _generate_repeated(worker, source, n, 0)
+        plain_requests = recorder.requests[mark:]
+        mark = len(recorder.requests)
+        cached, stats = _generate_repeated(worker, source, n, 1024)
+        cached_requests = recorder.requests[mark:]
+    finally:
+        with open_dict(worker.config.data.videossr):
+            worker.config.data.videossr.pop("processor_cache_mb", None)
+    for name in ("prompts", "responses", "input_ids", "attention_mask", "position_ids"):
+        assert torch.equal(plain.batch[name], cached.batch[name]), name
+    for a, b in zip(plain.non_tensor_batch["multi_modal_inputs"], cached.non_tensor_batch["multi_modal_inputs"]):
+        assert a.keys() == b.keys()
+        for k in a:
+            assert a[k].dtype == b[k].dtype and torch.equal(a[k], b[k]), k
+    assert len(plain_requests) == len(cached_requests) == n
+    for a, b in zip(plain_requests, cached_requests):
+        assert a["prompt_ids"] == b["prompt_ids"] and a.get("mm_processor_kwargs") == b.get("mm_processor_kwargs")
+        assert len(a["video_data"]) == len(b["video_data"]) == ROWS[source]
+        for (fa, ma), (fb, mb) in zip(a["video_data"], b["video_data"]):
+            assert torch.equal(torch.as_tensor(fa), torch.as_tensor(fb)) and dict(ma) == dict(mb)
+    stages = ROWS[source] + 1 if family == "qwen3_vl" else 2  # per-clip prompt expansion / builder, then postprocess
+    assert stats["misses"] == stages and stats["hits"] == (n - 1) * stages
+
+
+def test_post_processing_shares_the_video_features_when_the_answers_differ(rollout):
+    """Sampled GRPO answers differ: post-processing still computes the clips' features once per prompt."""
+    family, worker, run = rollout
+    n, source = 4, "videossr/jigsaw/n6"
+    recorder = worker.llm_client
+    answers = [worker.tokenizer.encode(f" answer {k}", add_special_tokens=False) for k in range(n)]
+
+    def generate(request_id, **kwargs):
+        recorder.requests.append(kwargs)
+        ids = answers[generate.calls % n] + [recorder.eos]
+        generate.calls += 1
+        return TokenOutput(token_ids=ids, log_probs=[0.0] * len(ids), num_preempted=0)
+
+    async def agenerate(request_id, **kwargs):
+        return generate(request_id, **kwargs)
+
+    try:
+        recorder.generate = agenerate
+        generate.calls = 0
+        plain, _ = _generate_repeated(worker, source, n, 0)
+        generate.calls = 0
+        cached, stats = _generate_repeated(worker, source, n, 1024)
+    finally:
+        del recorder.generate
+        with open_dict(worker.config.data.videossr):
+            worker.config.data.videossr.pop("processor_cache_mb", None)
+
+    def rows(out):
+        return {tuple(out.batch["responses"][i].tolist()): i for i in range(len(out))}
+
+    plain_rows, cached_rows = rows(plain), rows(cached)
+    assert plain_rows.keys() == cached_rows.keys() and len(plain_rows) == n
+    for response, i in plain_rows.items():
+        j = cached_rows[response]
+        for name in ("prompts", "input_ids", "attention_mask", "position_ids"):
+            assert torch.equal(plain.batch[name][i], cached.batch[name][j]), name
+        a, b = plain.non_tensor_batch["multi_modal_inputs"][i], cached.non_tensor_batch["multi_modal_inputs"][j]
+        assert a.keys() == b.keys() and all(a[k].dtype == b[k].dtype and torch.equal(a[k], b[k]) for k in a)
+    stages = ROWS[source] + 1 if family == "qwen3_vl" else 2
+    assert stats["misses"] == stages and stats["hits"] == (n - 1) * stages
