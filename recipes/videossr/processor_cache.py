@@ -102,7 +102,6 @@ class ProcessorCache:
             if waiting is None:
                 waiting = self._in_flight[key] = Future()
                 owner = True
-                self._misses += 1
             else:
                 self._hits += 1  # served by another session's computation
                 owner = False
@@ -116,6 +115,7 @@ class ProcessorCache:
             waiting.set_exception(exc)
             raise
         with self._lock:
+            self._misses += 1  # computed (a failed computation is neither cached nor counted)
             del self._in_flight[key]
             size = _nbytes(value)
             if size <= self.max_bytes and key not in self._items:
