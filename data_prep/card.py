@@ -15,7 +15,6 @@ PosixPath('outputs/demo/data/README.md')
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections import Counter, defaultdict
@@ -26,7 +25,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from data_prep.build import size_shortfall
-from data_prep.jsonl import read_records, write_atomic
+from data_prep.jsonl import file_sha256, read_records, write_atomic
 from data_prep.label_quality import label_quality
 from data_prep.profiles import SUMMARIES as PROFILE_SUMMARIES
 
@@ -197,11 +196,7 @@ def _tokens_section(parquet: Path) -> list[str]:
     if not record_path.is_file():
         return lines + [f"Not recorded: {how} measures them (the vLLM evaluation sizes `max_model_len` from them).", ""]
     models = json.loads(record_path.read_text()).get("models", {})
-    h = hashlib.sha256()
-    with open(parquet, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    sha256 = h.hexdigest()
+    sha256 = file_sha256(parquet)
     rows = pq.ParquetFile(parquet).metadata.num_rows
     fresh = {f: e for f, e in sorted(models.items()) if e.get("parquet_sha256") == sha256 and e.get("parquet_rows") == rows}
     stale = sorted(set(models) - set(fresh))

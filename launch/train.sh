@@ -126,9 +126,8 @@ if [[ -n "$(ls -A "$RUN_DIR/checkpoints" 2>/dev/null)" ]]; then
   note "resuming from the latest checkpoint in $RUN_DIR/checkpoints"
 fi
 note "logs: $RUN_DIR/logs/train-$attempt.log"
-keep="$("$PYTHON" -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["trainer"].get("max_actor_ckpt_to_keep") or 0)' "$resolved")"
 # Keeps the folder at the kept count while this attempt saves (it stops when this script ends).
-"$PYTHON" -m recipes.videossr.checkpoints watch --dir "$RUN_DIR/checkpoints" --keep "$keep" --pid $$ \
+"$PYTHON" -m recipes.videossr.checkpoints watch --config "$resolved" --pid $$ \
   >> "$RUN_DIR/logs/checkpoints-$attempt.log" 2>&1 &
 watcher=$!
 trap 'kill "$watcher" 2>/dev/null || true' EXIT

@@ -2,7 +2,7 @@
 
     python -m recipes.videossr.checkpoints preflight --config RUN_DIR/config/resolved-ATTEMPT.yaml [--dry-run]
     python -m recipes.videossr.checkpoints prune --dir RUN_DIR/checkpoints --keep 2 [--dry-run]
-    python -m recipes.videossr.checkpoints watch --dir RUN_DIR/checkpoints --keep 2 --pid TRAINER_PID
+    python -m recipes.videossr.checkpoints watch --config RUN_DIR/config/resolved-ATTEMPT.yaml --pid TRAINER_PID
 
 ``launch/train.sh`` runs ``preflight`` before every attempt and ``watch`` beside the trainer. Why:
 verl 0.9.1 prunes from a list it keeps in memory, so every resubmission starts with an empty list
@@ -163,6 +163,26 @@ def _free_bytes(path: Path) -> int:
     return shutil.disk_usage(path).free
 
 
+@dataclass(frozen=True)
+class RunSettings:
+    """What this module reads from an attempt's resolved verl config."""
+
+    root: Path  # trainer.default_local_dir
+    keep: Optional[int]  # trainer.max_actor_ckpt_to_keep
+    contents: list[str]  # actor_rollout_ref.actor.checkpoint.save_contents
+    model: str  # actor_rollout_ref.model.path
+
+
+def read_settings(config_path: str | os.PathLike) -> RunSettings:
+    import yaml
+
+    cfg = yaml.safe_load(Path(config_path).read_text())
+    trainer, actor = cfg["trainer"], cfg["actor_rollout_ref"]["actor"]
+    contents = (actor.get("checkpoint") or {}).get("save_contents") or ["model", "optimizer", "extra"]
+    return RunSettings(Path(trainer["default_local_dir"]), trainer.get("max_actor_ckpt_to_keep"), list(contents),
+                       str(cfg["actor_rollout_ref"]["model"]["path"]))
+
+
 def preflight(config_path: str | os.PathLike, *, dry_run: bool = False, min_free_gb: Optional[float] = None,
               log=print) -> int:
     """Before an attempt: prune across earlier attempts, then check the disk. Returns an exit code.
@@ -170,15 +190,8 @@ def preflight(config_path: str | os.PathLike, *, dry_run: bool = False, min_free
     ``min_free_gb`` replaces the computed requirement (for a model folder we cannot size). In a
     dry run nothing is deleted and a shortfall is a warning.
     """
-    import yaml
-
-    cfg = yaml.safe_load(Path(config_path).read_text())
-    trainer = cfg["trainer"]
-    root = Path(trainer["default_local_dir"])
-    keep = trainer.get("max_actor_ckpt_to_keep")
-    actor = cfg["actor_rollout_ref"]["actor"]
-    contents = (actor.get("checkpoint") or {}).get("save_contents") or ["model", "optimizer", "extra"]
-    model = cfg["actor_rollout_ref"]["model"]["path"]
+    settings = read_settings(config_path)
+    root, keep, contents, model = settings.root, settings.keep, settings.contents, settings.model
 
     tree = scan(root)
     if tree.complete or tree.unfinished or tree.leftovers:
@@ -235,15 +248,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     p.add_argument("--config", required=True, help="resolved verl config of the attempt (train.sh writes it)")
     p.add_argument("--min-free-gb", type=float, default=None, help="replace the computed requirement")
     p.add_argument("--dry-run", action="store_true", help="delete nothing; a disk shortfall only warns")
-    for name, text in (("prune", "prune a checkpoint folder once"), ("watch", "prune while a trainer runs")):
-        q = sub.add_parser(name, allow_abbrev=False, help=text)
-        q.add_argument("--dir", required=True, help="trainer.default_local_dir")
-        q.add_argument("--keep", type=int, default=None, help="trainer.max_actor_ckpt_to_keep (default: all)")
-        if name == "prune":
-            q.add_argument("--dry-run", action="store_true")
-        else:
-            q.add_argument("--pid", type=int, required=True, help="stop when this process ends")
-            q.add_argument("--interval", type=float, default=30.0, help="seconds between checks")
+    q = sub.add_parser("prune", allow_abbrev=False, help="prune a checkpoint folder once")
+    q.add_argument("--dir", required=True, help="trainer.default_local_dir")
+    q.add_argument("--keep", type=int, default=None, help="trainer.max_actor_ckpt_to_keep (default: all)")
+    q.add_argument("--dry-run", action="store_true")
+    w = sub.add_parser("watch", allow_abbrev=False, help="prune while a trainer runs")
+    w.add_argument("--config", required=True, help="resolved verl config of the attempt (as for preflight)")
+    w.add_argument("--pid", type=int, required=True, help="stop when this process ends")
+    w.add_argument("--interval", type=float, default=30.0, help="seconds between checks")
     args = parser.parse_args(argv)
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     if args.command == "preflight":
@@ -251,7 +263,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.command == "prune":
         prune(args.dir, args.keep, dry_run=args.dry_run, log=log)
         return 0
-    watch(args.dir, args.keep, args.pid, args.interval, log=log)
+    settings = read_settings(args.config)
+    watch(settings.root, settings.keep, args.pid, args.interval, log=log)
     return 0
 
 

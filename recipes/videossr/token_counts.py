@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import os
 import sys
@@ -42,7 +41,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
-from data_prep.jsonl import write_atomic
+from data_prep.jsonl import file_sha256, write_atomic
 
 FORMAT = 1
 TOKENS_SUFFIX = ".tokens.json"
@@ -69,14 +68,6 @@ def tokens_path(parquet: str | os.PathLike) -> Path:
     """``DATA_DIR/<stem>.tokens.json`` for ``DATA_DIR/<stem>.parquet``."""
     parquet = Path(parquet)
     return parquet.with_name(parquet.stem + TOKENS_SUFFIX)
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def parquet_rows(parquet: str | os.PathLike) -> int:

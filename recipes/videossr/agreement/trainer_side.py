@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -36,11 +35,9 @@ from typing import Any
 
 import numpy as np
 
+from recipes.videossr.token_counts import model_type_of
+
 CONFIG_FOR_MODEL_TYPE = {"qwen2_5_vl": "videossr_qwen25vl_7b", "qwen3_vl": "videossr_qwen3vl_8b"}
-
-
-def model_type_of(model_dir: str | Path) -> str:
-    return str(json.loads((Path(model_dir) / "config.json").read_text())["model_type"])
 
 
 @dataclass

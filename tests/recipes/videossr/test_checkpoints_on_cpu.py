@@ -200,3 +200,15 @@ def test_watch_prunes_until_the_trainer_ends(tmp_path):
     threading.Thread(target=trainer.wait).start()  # reap it, as the trainer's parent shell does
     ck.watch(tmp_path, 1, trainer.pid, interval=0.1, log=lambda _: None)  # returns once it has exited
     assert sorted(on_disk(tmp_path)) == [150]
+
+
+def test_watch_command_reads_the_attempts_config(tmp_path):
+    """train.sh runs ``watch --config <resolved> --pid $$``: folder and kept count come from the config."""
+    root = tmp_path / "ckpt"
+    for step in (50, 100, 150):
+        (root / f"global_step_{step}" / "actor").mkdir(parents=True)
+    (root / ck.TRACKER).write_text("150")
+    config = resolved(tmp_path, Path("Qwen/Qwen3-VL-8B-Instruct"), keep=2)
+    no_such_pid = 2**22 + 1  # above Linux's largest pid: the trainer has ended, one pass then return
+    assert ck.main(["watch", "--config", str(config), "--pid", str(no_such_pid)]) == 0
+    assert sorted(on_disk(root)) == [100, 150]
