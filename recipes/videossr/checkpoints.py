@@ -258,12 +258,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     w.add_argument("--interval", type=float, default=30.0, help="seconds between checks")
     args = parser.parse_args(argv)
     log = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
-    if args.command == "preflight":
-        return preflight(args.config, dry_run=args.dry_run, min_free_gb=args.min_free_gb, log=log)
-    if args.command == "prune":
-        prune(args.dir, args.keep, dry_run=args.dry_run, log=log)
-        return 0
-    settings = read_settings(args.config)
+    try:
+        if args.command == "preflight":
+            return preflight(args.config, dry_run=args.dry_run, min_free_gb=args.min_free_gb, log=log)
+        if args.command == "prune":
+            prune(args.dir, args.keep, dry_run=args.dry_run, log=log)
+            return 0
+        settings = read_settings(args.config)
+    except (OSError, KeyError, TypeError) as exc:  # a missing or foreign config: one line, no traceback
+        log(f"checkpoints: error: cannot read {getattr(args, 'config', args.command)}: {type(exc).__name__}: {exc}")
+        return 2
     watch(settings.root, settings.keep, args.pid, args.interval, log=log)
     return 0
 

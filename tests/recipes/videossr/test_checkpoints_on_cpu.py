@@ -212,3 +212,12 @@ def test_watch_command_reads_the_attempts_config(tmp_path):
     no_such_pid = 2**22 + 1  # above Linux's largest pid: the trainer has ended, one pass then return
     assert ck.main(["watch", "--config", str(config), "--pid", str(no_such_pid)]) == 0
     assert sorted(on_disk(root)) == [100, 150]
+
+
+@pytest.mark.parametrize("content", [None, "trainer: {}\n"])
+def test_a_missing_or_foreign_config_is_one_error_line(tmp_path, content, capsys):
+    config = tmp_path / "resolved.yaml"
+    if content is not None:
+        config.write_text(content)
+    assert ck.main(["preflight", "--config", str(config)]) == 2
+    assert "checkpoints: error: cannot read" in capsys.readouterr().err
