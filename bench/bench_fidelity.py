@@ -14,12 +14,13 @@ compared there, at the resolution the model sees:
 * for noise and blur, the strength the model sees: std of (perturbed - clean) in each pipeline,
   and the high-frequency energy lost to blur.
 
-    python bench/bench_fidelity.py [--videos V.mp4 ...]
+    python bench/bench_fidelity.py [--videos V.mp4 ...] [--json PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import io
 import tempfile
 from pathlib import Path
@@ -87,7 +88,9 @@ def frames_of(path: Path) -> tuple[list[Image.Image], list[Image.Image], tuple[i
 def main() -> None:
     parser = argparse.ArgumentParser(allow_abbrev=False, description=__doc__.splitlines()[0])
     parser.add_argument("--videos", nargs="*", default=None, help="videos to use (default: a 720p synthetic + bikes.mp4)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here (bench/run_all.py)")
     args = parser.parse_args()
+    figures: dict[str, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         if args.videos:
             videos = [Path(v) for v in args.videos]
@@ -100,10 +103,28 @@ def main() -> None:
             label = f"{path.name[:18]} {size[0]}x{size[1]}"
             for name in NAMES:
                 m = run(name, source, stored, size)
+                figures.setdefault(path.name, {})[name] = {k: round(float(v), 2) for k, v in m.items()}
                 print(
                     f"{label:28s} {name:13s} {m['diff']:6.2f} {m['baseline']:8.2f} "
                     f"{m['strength_released']:13.2f} {m['strength_ours']:6.2f}"
                 )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(summarize(figures), indent=2, sort_keys=True) + "\n")
+
+
+def summarize(figures: dict[str, dict[str, dict[str, float]]]) -> dict[str, float]:
+    """The README's fidelity figures for the real clip (bikes.mp4) when it ran, plus every raw one."""
+    flat: dict[str, float] = {f"{video}/{name}/{k}": v for video, per in figures.items()
+                              for name, m in per.items() for k, v in m.items()}
+    real = figures.get("bikes.mp4")
+    if real:
+        flat["real_diff_min"] = min(m["diff"] for m in real.values() if m["diff"] >= m["baseline"])
+        flat["real_diff_max"] = max(m["diff"] for n, m in real.items() if n != "noise")
+        flat["real_baseline"] = real["channel_swap"]["baseline"]
+        flat["real_noise_std_released"] = real["noise"]["strength_released"]
+        flat["real_noise_std_ours"] = real["noise"]["strength_ours"]
+    return flat
 
 
 if __name__ == "__main__":

@@ -283,7 +283,10 @@ def main(argv: list[str] | None = None) -> int:
 
     summary = {"benchmark": "mm_processor_cache", "vllm": vllm.__version__, "torch_threads": torch_threads,
                "repeats": args.repeats, "cache_settings_gb": list(CACHE_SETTINGS), "results": results,
-               "cache_key_checks": key_checks}
+               "cache_key_checks": key_checks,
+               "figures": {f"{r['family']}_{r['prompt'].replace(' ', '')}_n{r['n']}_{k}": v for r in results for k, v in (
+                   ("s_0gb", r["cache_0gb"]["seconds_per_prompt"]), ("s_4gb", r["cache_4gb"]["seconds_per_prompt"]),
+                   ("speedup", r["speedup"]))}}  # flat, for bench/run_all.py
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=2) + "\n")

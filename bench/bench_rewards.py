@@ -4,13 +4,15 @@ Prints, per case, the best-of-N time of one ``rewards.score`` call in each parse
 throughput on typical short answers. The 1 MB cases are the inputs that make backtracking
 regexes blow up (digit runs, tag floods, marker floods); every parser here is linear.
 
-    python bench/bench_rewards.py [--repeat 5]
+    python bench/bench_rewards.py [--repeat 5] [--json PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from pathlib import Path
 
 from rewards import score
 from rewards.scoring import PARSE_MODES
@@ -45,7 +47,9 @@ def best_time(fn, repeat: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(allow_abbrev=False, description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here (bench/run_all.py)")
     args = parser.parse_args()
+    figures: dict[str, float] = {}
 
     calls = 20_000
     for mode in PARSE_MODES:
@@ -60,10 +64,12 @@ def main() -> None:
                 parse_mode=mode,
             )
         per_call = (time.perf_counter() - start) / calls
+        figures[f"typical_us_{mode}"] = round(per_call * 1e6, 1)
         print(f"typical answers, {mode:7s}: {per_call * 1e6:7.1f} us/call  ({1 / per_call:,.0f} calls/s)")
 
     print(f"\n1 MB adversarial responses, worst task, best of {args.repeat} (ms):")
     print(f"{'case':24s} " + " ".join(f"{m:>8s}" for m in PARSE_MODES))
+    worst = dict.fromkeys(PARSE_MODES, 0.0)
     for name, response in ADVERSARIAL.items():
         row = []
         for mode in PARSE_MODES:
@@ -74,6 +80,11 @@ def main() -> None:
                 )
             )
         print(f"{name:24s} " + " ".join(f"{t * 1e3:8.2f}" for t in row))
+        worst = {m: max(worst[m], t) for m, t in zip(PARSE_MODES, row)}
+    figures |= {f"worst_1mb_ms_{m}": round(t * 1e3, 2) for m, t in worst.items()}
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":

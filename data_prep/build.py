@@ -37,21 +37,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from data_prep import schema
 from data_prep.builders.mixes import load_mix
 from data_prep.builders.plan import plan_samples
 from data_prep.builders.splits import DEFAULT_EVAL_FRACTION, split_of
 from data_prep.executors import run_journaled
-from data_prep.frames import CONFIG, load_manifest
+from data_prep.frames import CONFIG, load_manifest, recorded_eval_fraction
 from data_prep.jsonl import read_records, recorded_json
 from data_prep.profiles import check_profile, effective_options
 from data_prep.tasks import get_task
 from data_prep.tasks.base import SampleSpec, SkipSample, TaskContext
 
 PARTIAL = ".partial"
+SAMPLES_PER_TASK = 16  # a sample takes ~10 ms: one process/Ray task each would cost as much again
+# Starting a worker process costs ~0.3 s, the time of ~30 samples: a smaller build runs in this process.
+MIN_SAMPLES_PER_WORKER = 32
 # split -> (frame tier, max_pixels, min_pixels): paper training 256*256, VIUBench 512*512.
 SPLIT_PIXELS = {
     "train": ("train", schema.TRAIN_MAX_PIXELS, schema.TRAIN_MIN_PIXELS),
@@ -117,6 +117,7 @@ def build_dataset(
     out = Path(out_dir).expanduser().resolve()
     records = {r["video_id"]: r for r in load_manifest(frames)}
     _check_out_dir(out, frames, records.values())
+    _check_frames_split(frames, eval_fraction)
     tier, max_pixels, min_pixels = SPLIT_PIXELS[mix.split]
     pool = sorted(
         v for v, r in records.items() if split_of(v, eval_fraction) == mix.split and tier in r["tiers"]
@@ -165,8 +166,10 @@ def build_dataset(
     done = {r["sample_id"]: r for r in read_records(rows_path)}
     todo = [(s, _records_for(s, records)) for s in specs if s.sample_id not in done]
     job = functools.partial(build_one, ctx=ctx)
+    if not ray_address and len(todo) < MIN_SAMPLES_PER_WORKER * workers:
+        workers = 1
     run_journaled(job, todo, rows_path, done, "sample_id", workers=workers, ray_address=ray_address,
-                  progress=progress, desc=f"build {mix.name}", unit="sample",
+                  batch=SAMPLES_PER_TASK, progress=progress, desc=f"build {mix.name}", unit="sample",
                   describe_skip=lambda r: f"skipped {r['sample_id']} ({r['video_id']}): {r['reason']}")
     shutil.rmtree(out / PARTIAL, ignore_errors=True)
 
@@ -262,6 +265,9 @@ def canonical_row(row: dict[str, Any]) -> dict[str, Any]:
 
 def write_parquet(rows: list[dict[str, Any]], path: Path) -> None:
     """Atomic parquet write (temp file + rename); an empty build still gets a valid file."""
+    import pyarrow as pa  # here, not at the top: build workers import this module and never write
+    import pyarrow.parquet as pq
+
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     table = (
         pa.Table.from_pylist(rows)
@@ -274,6 +280,8 @@ def write_parquet(rows: list[dict[str, Any]], path: Path) -> None:
 
 def read_rows(path: str | os.PathLike) -> list[dict[str, Any]]:
     """Rows of a built parquet as Python dicts (``extra_info.meta`` still a JSON string)."""
+    import pyarrow.parquet as pq
+
     return pq.read_table(path).to_pylist()
 
 
@@ -294,6 +302,18 @@ def _check_out_dir(out: Path, frames: Path, records) -> None:
     for folder in sources:
         if out == folder or folder in out.parents:
             raise ValueError(f"--out {out} is inside the source video folder {folder}; choose another folder")
+
+
+def _check_frames_split(frames: Path, eval_fraction: float) -> None:
+    """Refuse a split other than the one the frames folder stored its train/eval tiers for."""
+    config = frames / CONFIG
+    theirs = recorded_eval_fraction(json.loads(config.read_text())) if config.exists() else None
+    if theirs is not None and float(theirs) != float(eval_fraction):
+        raise ValueError(
+            f"{frames} holds the train/eval tiers of each video's split at eval_fraction={theirs} "
+            f"({CONFIG}), not {eval_fraction}: build with --eval-fraction {theirs}, or extract the frames "
+            f"into a new folder with `data_prep frames --eval-fraction {eval_fraction}` (or --all-tiers)"
+        )
 
 
 def _check_eval_fraction(out: Path, stem: str, eval_fraction: float) -> None:

@@ -28,6 +28,7 @@ from data_prep.build import size_shortfall
 from data_prep.jsonl import file_sha256, read_records, write_atomic
 from data_prep.label_quality import label_quality
 from data_prep.profiles import SUMMARIES as PROFILE_SUMMARIES
+from rewards.priors import answer_priors
 
 
 def write_card(data_dir: str | os.PathLike) -> Path:
@@ -176,9 +177,59 @@ def _build_section(data_dir: Path, stem: str, info: dict, parquet: Path) -> list
             "",
         ]
     lines += _label_quality_section(rows)
-    lines += _priors_section(rows)
+    lines += _priors_section(rows, cfg.get("generator_options"))
+    lines += _storage_section(data_dir, rows)
     lines += _tokens_section(parquet)
     return lines
+
+
+def storage_bytes(data_dir: Path, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Bytes on disk of the frames ``rows`` reference, each file counted once.
+
+    ``referenced``: unchanged frames in the frames folder; ``new``: the frames the tasks wrote under
+    ``DATA_DIR/frames``; ``videos``: distinct source videos (grounding swap partners included);
+    ``missing``: referenced files not found.
+
+    >>> storage_bytes(Path("/nonexistent"), [])
+    {'referenced': 0, 'new': 0, 'videos': 0, 'missing': 0}
+    """
+    new_root = (data_dir / "frames").resolve()
+    paths = {p for row in rows for video in row["videos"] for p in video["video"]}
+    videos = {row["extra_info"]["video_id"] for row in rows}
+    videos |= {v for row in rows if (v := json.loads(row["extra_info"]["meta"]).get("partner_video_id"))}
+    sizes = {"referenced": 0, "new": 0, "videos": len(videos), "missing": 0}
+    for path in paths:
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            sizes["missing"] += 1
+            continue
+        sizes["new" if new_root in Path(path).parents else "referenced"] += size
+    return sizes
+
+
+def _storage_section(data_dir: Path, rows: list[dict[str, Any]]) -> list[str]:
+    s = storage_bytes(data_dir, rows)
+    if not rows or not s["videos"]:
+        return []
+    mb = lambda b: f"{b / 1e6:.2f} MB"  # noqa: E731
+    per_video = lambda b: f"{b / s['videos'] / 1e6:.2f} MB"  # noqa: E731
+    lines = [
+        "### Storage",
+        "",
+        "| frames | total | per video | per row |",
+        "|---|---|---|---|",
+        f"| referenced in the frames folder (this split's tier) | {mb(s['referenced'])} | {per_video(s['referenced'])} | "
+        f"{s['referenced'] / len(rows) / 1e6:.2f} MB |",
+        f"| written by the tasks (`frames/`) | {mb(s['new'])} | {per_video(s['new'])} | {s['new'] / len(rows) / 1e6:.2f} MB |",
+        f"| both | {mb(s['referenced'] + s['new'])} | {per_video(s['referenced'] + s['new'])} | "
+        f"{(s['referenced'] + s['new']) / len(rows) / 1e6:.2f} MB |",
+        "",
+        f"{s['videos']} source videos; each file counted once, however many rows show it.",
+    ]
+    if s["missing"]:
+        lines.append(f"Missing: {s['missing']} referenced frame files were not found (moved or deleted frames folder?).")
+    return lines + [""]
 
 
 TOKENS_COMMAND = "python -m recipes.videossr.token_counts"
@@ -273,7 +324,7 @@ def answer_statistics(rows: list[dict[str, Any]]) -> str:
     return tail
 
 
-def _priors_section(rows: list[dict[str, Any]]) -> list[str]:
+def _priors_section(rows: list[dict[str, Any]], options: dict[str, Any] | None = None) -> list[str]:
     lines = [
         "### Answer priors",
         "",
@@ -281,11 +332,7 @@ def _priors_section(rows: list[dict[str, Any]]) -> list[str]:
         "(measured on this file's answers with the training reward; `acc` = the VIUBench metric).",
         "",
     ]
-    try:
-        from rewards.priors import answer_priors
-    except ImportError as exc:  # the rewards package is optional for building data
-        return lines + [f"Not computed: `rewards.priors` is not importable ({exc}).", ""]
-    priors = answer_priors(rows)
+    priors = answer_priors(rows, options)  # the build's generator options: priors of what was built
     lines += [
         "| data_source | n | random guess acc | random guess score | best constant (score) | its acc | its score "
         "| best constant (acc) | its acc |",

@@ -10,12 +10,16 @@ import argparse
 import importlib
 import sys
 
+from data_prep.commands import run_command
+from data_prep.schema import NUM_FRAMES
+
+# Modules named by string are this package's own commands only (tests/test_import_layers_on_cpu.py).
 COMMANDS = {
     "synth": ("data_prep.commands.synth", "generate seeded synthetic videos"),
-    "frames": ("data_prep.commands.frames", "raw videos -> 48 pre-sampled frames per video"),
+    "frames": ("data_prep.commands.frames", f"raw videos -> {NUM_FRAMES} pre-sampled frames per video"),
     "build": ("data_prep.commands.build", "frames -> verl parquet datasets (VideoSSR-30K, VIUBench, mix YAML)"),
     "preview": ("data_prep.commands.preview", "contact sheets + index.html for a built parquet"),
-    "demo": ("data_prep.commands.demo", "run the whole pipeline on the embedded videos"),
+    "demo": ("data_prep.commands.demo", "embedded videos -> frames + datasets (every stage: python -m recipes.videossr.demo)"),
 }
 
 
@@ -35,11 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return int(args._run(args) or 0)
-    except (FileNotFoundError, ValueError) as exc:  # user errors: one clear line, no traceback
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return run_command(args._run, args)  # user errors: one clear line, no traceback
 
 
 if __name__ == "__main__":

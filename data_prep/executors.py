@@ -1,21 +1,50 @@
 """Run one function over many items: in-process, on a local process pool, or as Ray tasks.
 
 All three yield results as they complete (the caller records each one durably at once, which is
-what makes jobs resumable). Ray is the way to go past one machine: the same function runs as a
-task on every node of a cluster, which must see the same input and output paths (shared storage).
+what makes jobs resumable: a kill loses only the tasks in flight). Ray is the way to go past one
+machine: the same function runs as a task on every node of a cluster, which must see the same
+input and output paths (shared storage).
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import math
 import multiprocessing as mp
+import os
 import sys
+from collections import deque
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 from tqdm import tqdm
 
 from data_prep.jsonl import JsonlAppender, rewrite_sorted
+
+CHUNKS_PER_WORKER = 4  # batches are cut small enough for >= 4 per worker: the last ones end together
+
+
+def available_cores() -> int:
+    """CPUs this process may run on (its affinity mask, which containers and ``taskset`` narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def threads_per_worker(workers: int, cores: Optional[int] = None) -> int:
+    """Threads each of ``workers`` processes may use so that together they fill the cores, no more.
+
+    A decoder left to choose takes every core (FFmpeg: cores + 1 threads) in every worker, so N
+    workers would run N times too many threads and lose to switching what they gain in parallel.
+
+    >>> threads_per_worker(1, cores=2), threads_per_worker(2, cores=2), threads_per_worker(3, cores=16)
+    (2, 1, 5)
+    >>> threads_per_worker(8, cores=2)
+    1
+    """
+    return max(1, (cores or available_cores()) // max(1, workers))
 
 
 def run_unordered(
@@ -24,31 +53,75 @@ def run_unordered(
     workers: int = 1,
     ray_address: Optional[str] = None,
     max_in_flight: Optional[int] = None,
+    batch: int = 1,
 ) -> Iterator[Any]:
     """Yield ``fn(item)`` for every item, in completion order.
 
     ``ray_address``: ``"auto"`` or ``"HOST:PORT"`` joins a running cluster; ``"local"`` starts a
     private single-machine Ray instance with ``workers`` CPUs (handy for testing the Ray path).
+    ``batch``: up to this many items per task, for items too short to pay for a task each (a build
+    sample takes ~10 ms, not much more than a Ray task's round trip); results still come one per
+    item. Items are started in the order given: put the longest first.
     """
     items = list(items)
     if ray_address:
-        yield from _run_ray(fn, items, workers, ray_address, max_in_flight)
+        yield from _run_ray(fn, items, workers, ray_address, max_in_flight, batch)
     elif workers > 1 and len(items) > 1:
-        # spawn: safe whatever the parent imported (fork after torch/threads can deadlock).
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-            futures = [pool.submit(fn, item) for item in items]
-            for future in cf.as_completed(futures):
-                yield future.result()
+        yield from _run_pool(fn, items, workers, batch)
     else:
         for item in items:
             yield fn(item)
 
 
-def _apply(fn: Callable[[Any], Any], item: Any) -> Any:
-    return fn(item)
+def _chunks(items: list[Any], batch: int, parallelism: int) -> list[list[Any]]:
+    """``items`` cut into consecutive batches of at most ``batch``, >= CHUNKS_PER_WORKER per worker.
+
+    >>> [len(c) for c in _chunks(list(range(10)), batch=4, parallelism=1)]
+    [3, 3, 3, 1]
+    """
+    size = max(1, min(batch, math.ceil(len(items) / (CHUNKS_PER_WORKER * parallelism))))
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def _run_ray(fn, items, workers, address, max_in_flight) -> Iterator[Any]:
+_pools: dict[int, cf.ProcessPoolExecutor] = {}
+
+
+def _warm_pool(workers: int) -> cf.ProcessPoolExecutor:
+    """A pool of ``workers`` processes, kept for the next stage of this process (``make demo`` runs three).
+
+    Starting a worker (a Python process importing numpy, PIL, PyAV) costs ~0.3 s, as much as a small
+    build. spawn, not fork: safe whatever the parent imported (fork after torch/threads can deadlock).
+    """
+    if workers not in _pools:
+        _pools[workers] = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+    return _pools[workers]
+
+
+def _run_pool(fn, items, workers, batch) -> Iterator[Any]:
+    chunks = deque(_chunks(items, batch, workers))
+    pool = _warm_pool(workers)
+    pending: set = set()
+    try:
+        while chunks or pending:
+            # at most two tasks per worker queued: a 1M-video corpus holds no million futures
+            while chunks and len(pending) < 2 * workers:
+                pending.add(pool.submit(_apply_all, fn, chunks.popleft()))
+            done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                yield from future.result()
+    except BrokenProcessPool:
+        _pools.pop(workers, None)  # a worker died (e.g. killed for memory): the next run starts a new pool
+        raise
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def _apply_all(fn: Callable[[Any], Any], chunk: list[Any]) -> list[Any]:
+    return [fn(item) for item in chunk]
+
+
+def _run_ray(fn, items, workers, address, max_in_flight, batch) -> Iterator[Any]:
     import ray
 
     started_here = not ray.is_initialized()
@@ -58,15 +131,16 @@ def _run_ray(fn, items, workers, address, max_in_flight) -> Iterator[Any]:
         else:
             ray.init(address=address, log_to_driver=False)
     try:
-        remote_apply = ray.remote(num_cpus=1)(_apply)  # ray.remote needs a plain function, not a partial
+        remote_apply = ray.remote(num_cpus=1)(_apply_all)  # ray.remote needs a plain function, not a partial
         fn_ref = ray.put(fn)
-        limit = max_in_flight or max(4, 2 * int(ray.cluster_resources().get("CPU", 1)))
-        pending, queue = [], list(reversed(items))
+        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        limit = max_in_flight or max(4, 2 * cpus)
+        pending, queue = [], deque(_chunks(items, batch, cpus))
         while queue or pending:
             while queue and len(pending) < limit:  # bounded: a 1M-video corpus must not flood the GCS
-                pending.append(remote_apply.remote(fn_ref, queue.pop()))
+                pending.append(remote_apply.remote(fn_ref, queue.popleft()))
             done, pending = ray.wait(pending, num_returns=1)
-            yield ray.get(done[0])
+            yield from ray.get(done[0])
     finally:
         if started_here:
             ray.shutdown()
@@ -81,6 +155,7 @@ def run_journaled(
     *,
     workers: int = 1,
     ray_address: Optional[str] = None,
+    batch: int = 1,
     progress: bool = True,
     desc: str = "",
     unit: str = "item",
@@ -92,11 +167,12 @@ def run_journaled(
     JSONL ``journal`` (and added to ``done`` under ``record[key]``) as soon as it arrives, so a
     killed run loses at most the items in flight. Records whose ``status`` is not ``"ok"`` are
     reported under the progress bar. At the end the journal is rewritten sorted by ``key``, so the
-    finished file does not depend on completion order. Returns ``done``.
+    finished file does not depend on completion order (nor on ``batch``: see ``run_unordered``).
+    Returns ``done``.
     """
     bar = tqdm(total=len(todo), unit=unit, desc=desc, disable=not progress, file=sys.stderr)
     with JsonlAppender(journal) as appender:
-        for record in run_unordered(fn, todo, workers=workers, ray_address=ray_address):
+        for record in run_unordered(fn, todo, workers=workers, ray_address=ray_address, batch=batch):
             appender.append(record)
             done[record[key]] = record
             bar.update(1)

@@ -15,10 +15,16 @@ per question), so frames are stored at the pixel budget their consumer uses, not
 resolution: ``train`` <= 256*256 pixels (the paper's training max_pixels) and ``eval`` <= 512*512
 (VIUBench's evaluation setting), JPEG quality 90, aspect ratio kept. The Qwen-VL processor then only
 rounds the size to its patch grid instead of decoding and shrinking a 720p/4K JPEG every time.
+A tier named after a split is written only for that split's videos (``split_of(video_id,
+eval_fraction)``, the builds' own rule): a training build reads ``train`` frames of train videos
+only, VIUBench ``eval`` frames of eval videos only, so nothing else is worth storing (half the
+bytes). ``eval_fraction=None`` (``--all-tiers``) writes every tier for every video, for builds
+with another fraction; other tier names are always written for every video.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -30,25 +36,32 @@ from typing import Any, Optional
 
 from PIL import Image
 
-from data_prep import decode
-from data_prep.executors import run_journaled
+from data_prep.builders.splits import DEFAULT_EVAL_FRACTION, SPLITS, split_of
+from data_prep.executors import run_journaled, threads_per_worker
 from data_prep.jsonl import dumps, read_records, recorded_json
+from data_prep.schema import NUM_FRAMES
 from data_prep.video_ids import SourceVideo, discover_videos
 
 MANIFEST = "manifest.jsonl"
 CONFIG = "frames_config.json"
 PARTIAL = ".partial"
 DEFAULT_TIERS = {"train": 256 * 256, "eval": 512 * 512}
+MAX_DECODE_THREADS = 16  # FFmpeg's own cap on automatic frame threads: more only costs memory
 
 
 @dataclass(frozen=True)
 class FrameOptions:
-    num_frames: int = 48
+    num_frames: int = NUM_FRAMES
     span: tuple[float, float] = (0.05, 0.95)
     fps_mode: str = "paper"
     tiers: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_TIERS))
     jpeg_quality: int = 90
-    decode_threads: int = 0  # 0 = FFmpeg's choice; 1 per process when running several workers
+    eval_fraction: Optional[float] = DEFAULT_EVAL_FRACTION  # None: every tier for every video
+    decode_threads: int = 0  # 0: the cores shared out among the workers (executors.threads_per_worker)
+
+    def __post_init__(self) -> None:
+        if self.eval_fraction is not None and not 0.0 <= self.eval_fraction <= 1.0:
+            raise ValueError(f"eval_fraction must be within [0, 1], got {self.eval_fraction}")
 
     def as_config(self) -> dict[str, Any]:
         cfg = asdict(self)
@@ -57,14 +70,32 @@ class FrameOptions:
         return cfg
 
 
+def tiers_for(video_id: str, options: FrameOptions) -> dict[str, int]:
+    """The tiers written for one video: a split-named tier only if the video is in that split.
+
+    >>> tiers_for("any-video", FrameOptions(eval_fraction=0.0))
+    {'train': 65536}
+    >>> sorted(tiers_for("any-video", FrameOptions(eval_fraction=None, tiers={"eval": 1, "source": 2})))
+    ['eval', 'source']
+    """
+    if options.eval_fraction is None:
+        return dict(options.tiers)
+    split = split_of(video_id, options.eval_fraction)
+    return {name: pixels for name, pixels in options.tiers.items() if name not in SPLITS or name == split}
+
+
 def frame_name(k: int) -> str:
     return f"{k:03d}.jpg"
 
 
 def frame_paths(frames_dir: Path, record: dict[str, Any], tier: str) -> list[str]:
-    """Absolute frame paths of a manifest record for one tier."""
-    folder = frames_dir / record["video_id"] / tier
-    return [str(folder / frame_name(k)) for k in range(record["num_frames"])]
+    """Absolute frame paths of a manifest record for one tier.
+
+    Plain string joins: builders call this for every frame they load, and a ``Path`` division
+    per name cost ~10% of a VIUBench build.
+    """
+    folder = os.path.join(frames_dir, record["video_id"], tier, "")
+    return [folder + frame_name(k) for k in range(record["num_frames"])]
 
 
 def _record(video: SourceVideo, status: str, reason: str = "", **fields: Any) -> dict[str, Any]:
@@ -91,14 +122,17 @@ def _record(video: SourceVideo, status: str, reason: str = "", **fields: Any) ->
 
 def extract_one(video: SourceVideo, out_dir: Path, options: FrameOptions) -> dict[str, Any]:
     """Extract one video into ``out_dir/<video_id>``; return its manifest record (never raises)."""
+    from data_prep import decode  # here: build workers import this module for frame_paths, not PyAV
+
     partial = out_dir / PARTIAL / f"{video.video_id}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
     try:
         info = decode.probe(video.path)
         plan = decode.plan_for(info, options.num_frames, options.span, options.fps_mode)
-        sizes = decode.tier_sizes(info, options.tiers)
+        sizes = decode.tier_sizes(info, tiers_for(video.video_id, options))
         frames = decode.decode_planned_frames(video.path, plan, sizes, threads=options.decode_threads)
+        partial.mkdir(parents=True)  # an eval video of a train-only tier list gets an empty folder
         for tier, images in frames.items():
-            (partial / tier).mkdir(parents=True)
+            (partial / tier).mkdir()
             for k, rgb in enumerate(images):
                 Image.fromarray(rgb).save(partial / tier / frame_name(k), quality=options.jpeg_quality)
         final = out_dir / video.video_id
@@ -150,12 +184,22 @@ def _check_out_dir(out_dir: Path, roots: list[Path]) -> None:
             raise ValueError(f"--out {out_dir} is inside the source folder {folder}; choose another folder")
 
 
+def recorded_eval_fraction(config: dict[str, Any]) -> Optional[float]:
+    """The split a frames folder's tiers follow; None: every tier for every video.
+
+    >>> recorded_eval_fraction({"eval_fraction": 0.2}), recorded_eval_fraction({})
+    (0.2, None)
+    """
+    return config.get("eval_fraction")  # folders from before the option hold every tier
+
+
 def _check_config(out_dir: Path, options: FrameOptions) -> None:
     wanted = json.loads(dumps(options.as_config()))
     existing = recorded_json(out_dir / CONFIG, wanted)
+    existing = existing | {"eval_fraction": recorded_eval_fraction(existing)}
     if existing != wanted:
         raise ValueError(
-            f"{out_dir} was built with different options {existing}; "
+            f"{out_dir} was built with different options {existing} (eval_fraction null: --all-tiers); "
             f"resume with the same options or choose a new --out"
         )
 
@@ -179,9 +223,13 @@ def extract_frames(
 
     manifest = out / MANIFEST
     done = {r["video_id"]: r for r in read_records(manifest)}
-    todo = [v for v in sources if v.video_id not in done]
-    if workers > 1 or ray_address:
-        options = FrameOptions(**{**asdict(options), "decode_threads": 1})
+    # Longest first (file size as the cost), so no long video starts last while the other workers idle.
+    todo = sorted((v for v in sources if v.video_id not in done),
+                  key=lambda v: (-v.path.stat().st_size, v.key))
+    if not options.decode_threads:  # a Ray task holds one CPU; local workers share this machine's cores
+        busy = max(1, min(workers, len(todo)))
+        threads = 1 if ray_address else min(MAX_DECODE_THREADS, threads_per_worker(busy))
+        options = dataclasses.replace(options, decode_threads=threads)
     job = functools.partial(extract_one, out_dir=out, options=options)
 
     run_journaled(job, todo, manifest, done, "video_id", workers=workers, ray_address=ray_address,

@@ -23,13 +23,15 @@ from typing import Any, Optional
 import pyarrow.parquet as pq
 from PIL import Image, ImageDraw, ImageFont
 
-from data_prep.jsonl import write_atomic
+from data_prep.jsonl import file_sha256, write_atomic
 
 THUMB_WIDTH = 120
 COLUMNS = 8
 CHANGED = (220, 30, 30)
 SPAN = (255, 200, 0)
 TEXT_WIDTH_CHARS = 150
+STAMP = "preview.json"  # what the gallery was drawn from: a re-run with the same inputs draws nothing
+FORMAT = 1  # bump when the sheets' look changes, so existing galleries are redrawn
 
 
 def _font(size: int = 12) -> ImageFont.ImageFont:
@@ -112,10 +114,18 @@ def _text_block(row: dict[str, Any]) -> list[str]:
 def write_previews(
     parquet: str | os.PathLike, out_dir: str | os.PathLike, limit: Optional[int] = None
 ) -> Path:
-    """Write ``<sample_id>.jpg`` per row (the first ``limit`` rows) and ``index.html``; return its path."""
+    """Write ``<sample_id>.jpg`` per row (the first ``limit`` rows) and ``index.html``; return its path.
+
+    Reuses the gallery as it is when ``preview.json`` says it was drawn from the same parquet bytes
+    with the same ``limit`` (sheets are a pure function of the rows and the frames they reference).
+    """
     parquet, out = Path(parquet), Path(out_dir)
     if not parquet.exists():
         raise FileNotFoundError(f"{parquet} not found")
+    index = out / "index.html"
+    stamp = {"format": FORMAT, "parquet_sha256": file_sha256(parquet), "limit": limit}
+    if index.is_file() and (out / STAMP).is_file() and json.loads((out / STAMP).read_text()) == stamp:
+        return index
     rows = pq.read_table(parquet).to_pylist()[: limit if limit is not None else None]
     out.mkdir(parents=True, exist_ok=True)
     cards = []
@@ -139,6 +149,6 @@ def write_previews(
         + "\n".join(cards)
         + "\n</body></html>\n"
     )
-    index = out / "index.html"
     write_atomic(index, page.encode("utf-8"))
+    write_atomic(out / STAMP, (json.dumps(stamp, sort_keys=True) + "\n").encode())
     return index

@@ -69,6 +69,7 @@ JIGSAW = (
 # The worked example of the paper, per clip count; other counts (ours) rotate the order by one.
 JIGSAW_EXAMPLES = {6: "341562", 8: "51827463"}
 
+# Number words of every clip count 2..schema.MAX_JIGSAW_CLIPS (the limit itself lives in the schema).
 _WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
 _ORDINALS = {1: "1st", 2: "2nd", 3: "3rd"}
 
@@ -79,8 +80,10 @@ def jigsaw_question(n: int) -> str:
     >>> jigsaw_question(6).startswith("This video is presented as 6 separate clips")
     True
     """
-    if n not in _WORDS:
-        raise ValueError(f"jigsaw questions exist for 2..9 clips, got {n}")
+    from data_prep.schema import MAX_JIGSAW_CLIPS  # not at the top: data_prep.schema imports this module
+
+    if n not in _WORDS or n > MAX_JIGSAW_CLIPS:
+        raise ValueError(f"jigsaw questions exist for 2..{MAX_JIGSAW_CLIPS} clips, got {n}")
     example = JIGSAW_EXAMPLES.get(n) or "".join(str(k) for k in [*range(2, n + 1), 1])
     steps = []
     for part, position in enumerate(example, start=1):

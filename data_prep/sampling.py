@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from data_prep.schema import NUM_FRAMES
+
 FPS_MODES = ("paper", "span")
 
 
@@ -35,7 +37,7 @@ class TooFewFrames(ValueError):
 def plan_frames(
     total_frames: int,
     fps: float,
-    num_frames: int = 48,
+    num_frames: int = NUM_FRAMES,
     span: tuple[float, float] = (0.05, 0.95),
     fps_mode: str = "paper",
 ) -> FramePlan:

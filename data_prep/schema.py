@@ -30,6 +30,10 @@ TRAIN_MIN_PIXELS = 128 * 128
 EVAL_MAX_PIXELS = 512 * 512
 EVAL_MIN_PIXELS = 128 * 128
 
+# One source per pipeline number (every stage reads these; a fork changes them here).
+NUM_FRAMES = 48  # frames kept per video (the paper's): the frame stage, its sampling plan, eval budgets
+MAX_JIGSAW_CLIPS = 9  # jigsaw answers are one digit per clip
+
 ROW_KEYS = ("data_source", "prompt", "videos", "ability", "reward_model", "extra_info")
 
 # extra_info: the same keys, with concrete values, in every row of every task.

@@ -15,9 +15,11 @@ For every ``data_source`` of a dataset, :func:`answer_priors` reports
 
 Answer spaces (the generator's, see each task module): counting 1..9 (easy) / 1..16 (hard) per
 shape, or 1..F*K when the row's ``meta`` records the level it was built with; jigsaw all n!
-orders; grounding random guesses of U{8..16} frames at a uniform start and constant answers over
-every frame-aligned segment of the ``num_frames`` shown. Everything is exact
-(enumeration, vectorised with numpy), so the figures are deterministic.
+orders; grounding random guesses of U{segment_length} frames (paper 8..16; pass the build's
+options when a mix overrode it) at a uniform start and constant answers over every frame-aligned
+segment of the ``num_frames`` shown; a task without its own ``prior`` enumerates its declared
+``answer_space`` (``rewards.tasks.base.enumeration_prior``). Everything is exact (enumeration,
+vectorised with numpy), so the figures are deterministic.
 
 >>> rows = [{"data_source": "videossr/counting/easy", "reward_model": {"ground_truth": "3,1,4"},
 ...          "extra_info": {"difficulty": "easy"}}]
@@ -28,17 +30,22 @@ every frame-aligned segment of the ``num_frames`` shown. Everything is exact
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Optional
 
 from rewards.scoring import describe_row, resolve_task
 
 
-def answer_priors(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict]:
+def answer_priors(
+    rows: Iterable[Mapping[str, Any]], options: Optional[Mapping[str, Mapping[str, Any]]] = None
+) -> dict[str, dict]:
     """Random-guess and best-constant figures per ``data_source`` of verl rows.
 
     Args:
         rows: verl rows (dicts with ``data_source``, ``reward_model.ground_truth`` and
             ``extra_info``, as ``data_prep.schema`` describes; e.g. parquet rows read back).
+        options: the generator options the rows were built with, by task (``generator_options``
+            of the build's ``<stem>.build.json``); None: each task's declared defaults. A mix that
+            overrides e.g. grounding's ``segment_length`` needs them for the right priors.
 
     Returns:
         ``{data_source: {"task", "n", "random_acc", "random_score", "best_constant",
@@ -61,7 +68,7 @@ def answer_priors(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict]:
             raise ValueError(f"{label}: missing reward_model.ground_truth") from None
         task, subtype = resolve_task(data_source, info)
         try:
-            truth = task.parse_truth(ground_truth, subtype)
+            truth = task.reward.parse_truth(ground_truth, subtype)
         except ValueError as err:
             raise ValueError(f"{label}: {err}") from None
         entry = grouped.setdefault(data_source, (task, [], []))
@@ -78,7 +85,7 @@ def answer_priors(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict]:
         )
         truths, infos = [t for t, _ in ordered], [i for _, i in ordered]
         try:
-            figures = task.prior(truths, infos)
+            figures = task.reward.priors(truths, infos, task.effective_options(options))
         except (KeyError, ValueError) as err:
             raise ValueError(f"data_source {data_source!r}: {err}") from None
         report[data_source] = {"task": task.name, "n": len(truths), **figures}

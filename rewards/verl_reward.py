@@ -18,6 +18,11 @@ scores with its built-in scorer, which raises on ``videossr/...`` data_sources):
 
 or in a recipe YAML that extends ``ppo_trainer`` (see ``RECIPE_YAML``).
 
+Tasks a fork adds (``data_prep.tasks.registry``) need no key: their rows record the task's import
+path in ``extra_info.meta``, and the reward worker imports it on first sight. Rows without it (built
+elsewhere) name the tasks up front: ``+reward.custom_reward_function.reward_kwargs.tasks=[my_lab.tasks.arrow_of_time]``
+(or ``$VIDEOSSR_TASKS=my_lab.tasks.arrow_of_time`` in the workers' environment).
+
 >>> compute_score("videossr/jigsaw/n6", "341562", "341562")["score"]
 1.0
 """
@@ -47,14 +52,14 @@ reward:
     name: {REWARD_FUNCTION_NAME}
     reward_kwargs:
       parse_mode: {DEFAULT_PARSE_MODE}    # released (paper's reward) | strict (format only) | lenient
-      reward_mode: smooth     # smooth (paper: partial credit) | strict (0/1 ablation)
+      reward_mode: smooth     # smooth (paper: partial credit) | binary (0/1 ablation; old name: strict)
       format_weight: 0.0      # weight of the format reward, in [0, 1]
 """
 
 # 0.8-era keys that verl 0.9.1's main_ppo ignores: never ship these (tests prove the fallback).
 LEGACY_KEYS_NOT_TO_USE: tuple[str, ...] = ("custom_reward_function.path", "custom_reward_function.name")
 
-REWARD_OPTIONS = frozenset({"parse_mode", "reward_mode", "format_weight"})
+REWARD_OPTIONS = frozenset({"parse_mode", "reward_mode", "format_weight", "tasks"})
 # Keywords verl itself adds to the call when a reward model is configured; not ours to check.
 _VERL_CALL_KEYWORDS = frozenset({"reward_router_address", "reward_model_tokenizer"})
 
@@ -82,4 +87,9 @@ def compute_score(
         raise TypeError(
             f"unknown reward_kwargs {unknown}; the VideoSSR reward accepts {sorted(REWARD_OPTIONS)}"
         )
+    tasks = options.pop("tasks", None)
+    if tasks:  # import paths of a fork's tasks (imported once per process)
+        from data_prep.tasks.registry import register_tasks
+
+        register_tasks(tasks)
     return score(data_source, solution_str, ground_truth, extra_info=extra_info, **options)

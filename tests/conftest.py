@@ -9,7 +9,7 @@ import pytest
 
 from data_prep.build import build_dataset
 from data_prep.embedded import embedded_videos
-from data_prep.frames import extract_frames
+from data_prep.frames import FrameOptions, extract_frames
 from data_prep.synthetic import SynthSpec, write_corpus
 from recipes.videossr.tiny_models import build_tiny_model
 
@@ -27,10 +27,11 @@ def synthetic_videos(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def frames_dir(tmp_path_factory, synthetic_videos) -> Path:
-    """Frames folder (both tiers) of the embedded real clips + the synthetic videos. Read-only!"""
+    """Frames folder of the embedded real clips + the synthetic videos, every tier for every video
+    (``--all-tiers``: tests read either tier of any video, and build with other fractions). Read-only!"""
     out = tmp_path_factory.mktemp("frames") / "frames"
     sources = [str(p) for p in embedded_videos()] + [str(synthetic_videos)]
-    summary = extract_frames(sources, out, progress=False)
+    summary = extract_frames(sources, out, FrameOptions(eval_fraction=None), progress=False)
     assert summary.ok == 15, summary
     return out
 

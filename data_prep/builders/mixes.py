@@ -17,11 +17,14 @@ Example (``data_prep/mixes/example.yaml``)::
       - {task: jigsaw, subtype: n8, count: 50}              # (or --per-subtype for each)
 
 ``subtype`` or ``difficulty`` names the variant (counting: easy/hard; jigsaw: easy=n6, hard=n8;
-grounding: the perturbation).
+grounding: the perturbation). ``task`` is a shipped task's name or any task's import path
+(``my_lab.tasks.arrow_of_time``: a module ending with ``TASK = PretextTask(...)``, see
+``data_prep.tasks.registry``); rows and options use the task's short name.
 
-Generator parameters (defaults: the profile's, ``data_prep/profiles.py``; every one documented in
-its task or perturbation module) may be overridden per mix, and are recorded in the build's
-options and dataset card::
+Generator parameters (the options each task declares, ``PretextTask.options``, with their
+defaults; a profile, ``data_prep/profiles.py``, presets some; every one documented in its task or
+perturbation module) may be overridden per mix, and are recorded in the build's options and
+dataset card::
 
     options:
       grounding: {segment_length: [8, 16], perturbation_args: {noise: {sigma: [35, 70]}, slow: {factor: 2}}}
@@ -40,16 +43,10 @@ import yaml
 
 from data_prep.builders.splits import SPLITS
 from data_prep.profiles import DEFAULT_PROFILE, check_profile
-from data_prep.tasks import get_task
+from data_prep.tasks import get_task, known_tasks
 
 MIX_DIR = Path(__file__).resolve().parent.parent / "mixes"
 VIDEO_MODES = ("disjoint", "per_entry")
-# Parameters a mix may override, by task (read by the task modules from ``TaskContext.options``).
-TASK_OPTIONS = {
-    "grounding": {"segment_length", "perturbation_args"},
-    "counting": {"levels", "size", "central", "min_frame_gap", "placement"},
-    "jigsaw": set(),
-}
 
 
 @dataclass(frozen=True)
@@ -124,43 +121,32 @@ def parse_mix(data: Any, source: str = "<mix>") -> Mix:
         where = f"{source}: entries[{i}]"
         if not isinstance(item, dict) or "task" not in item:
             raise ValueError(f"{where}: needs at least task and count")
-        task = get_task(item["task"])
+        try:
+            task = get_task(item["task"])
+        except ValueError as err:
+            raise ValueError(f"{where}: {err}") from None
         subtype = item.get("subtype")
         if subtype is None and "difficulty" in item:
-            matches = [s for s, level in task.SUBTYPES.items() if level == item["difficulty"]]
+            matches = [s for s, level in task.subtypes.items() if level == item["difficulty"]]
             if len(matches) != 1:
                 raise ValueError(
-                    f"{where}: difficulty {item['difficulty']!r} does not name one {item['task']} subtype"
+                    f"{where}: difficulty {item['difficulty']!r} does not name one {task.name} subtype"
                 )
             subtype = matches[0]
-        subtype = str(subtype or task.DEFAULT_SUBTYPE)
-        if subtype not in task.SUBTYPES and not (item["task"] == "jigsaw" and subtype.startswith("n")):
+        subtype = str(subtype or task.default_subtype)
+        if not task.has_subtype(subtype):
             raise ValueError(
-                f"{where}: unknown {item['task']} subtype {subtype!r}; known: {sorted(task.SUBTYPES)}"
+                f"{where}: unknown {task.name} subtype {subtype!r}; known: {sorted(task.subtypes)}"
             )
         count = item.get("count")
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             raise ValueError(f"{where}: count must be a non-negative integer, got {count!r}")
-        entries.append(MixEntry(item["task"], subtype, count))
+        entries.append(MixEntry(task.name, subtype, count))
     if not entries:
         raise ValueError(f"{source}: no entries")
     if len({(e.task, e.subtype) for e in entries}) != len(entries):
         raise ValueError(f"{source}: an entry (task, subtype) appears twice; merge the counts")
-    options = data.get("options") or {}
-    if not isinstance(options, dict) or set(options) - set(TASK_OPTIONS):
-        raise ValueError(f"{source}: options must map task names {sorted(TASK_OPTIONS)} to parameters")
-    for task, params in options.items():
-        unknown = sorted(set(params or {}) - TASK_OPTIONS[task])
-        if unknown:
-            raise ValueError(
-                f"{source}: options.{task}: unknown {unknown} (known: {sorted(TASK_OPTIONS[task])})"
-            )
-    placement = (options.get("counting") or {}).get("placement")
-    if placement is not None and placement not in get_task("counting").PLACEMENTS:
-        raise ValueError(
-            f"{source}: options.counting.placement must be one of {sorted(get_task('counting').PLACEMENTS)}, "
-            f"got {placement!r}"
-        )
+    options = _parse_options(data.get("options") or {}, source)
     size = data.get("size")
     validation_slice = data.get("validation_slice")
     if validation_slice is not None and (
@@ -185,3 +171,23 @@ def parse_mix(data: Any, source: str = "<mix>") -> Mix:
         options=options,
         validation_slice=validation_slice,
     )
+
+
+def _parse_options(options: Any, source: str) -> dict[str, Any]:
+    """``options:`` validated against each task's declared options; keys become task names."""
+    if not isinstance(options, dict):
+        raise ValueError(f"{source}: options must map task names {sorted(known_tasks())} to parameters")
+    parsed: dict[str, Any] = {}
+    for key, params in options.items():
+        try:
+            task = get_task(str(key))
+        except ValueError:
+            raise ValueError(
+                f"{source}: options must map task names {sorted(known_tasks())} (or a task's import path) "
+                f"to parameters, got {key!r}"
+            ) from None
+        problems = task.option_problems(params)
+        if problems:
+            raise ValueError(f"{source}: options.{task.name}: {problems[0]}")
+        parsed[task.name] = params
+    return parsed

@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 
 from data_prep.builders.mixes import Mix, MixEntry
-from data_prep.perturbations import PERTURBATIONS
+from data_prep.tasks import get_task
 from data_prep.tasks.base import SampleSpec, sample_seed
 
 
@@ -99,12 +99,15 @@ def _spec(
     sample_id = f"{stem}-{task}-{subtype}-{k:06d}"
     # The mix name is part of the seed: a training and an eval build never share answers.
     key = f"{mix_name}/{sample_id}"
+    declared = get_task(task)
     partner = ""
-    if task == "grounding" and subtype in PERTURBATIONS and PERTURBATIONS[subtype].needs_other_video:
+    if declared.needs_partner is not None and declared.needs_partner(subtype):
         others = [v for v in pool if v != video_id]
         if not others:
             raise ValueError(
                 f"{sample_id}: {subtype} needs a second {split} video, the frames folder has one"
             )
         partner = others[sample_seed(seed, key + "/partner") % len(others)]
-    return SampleSpec(sample_id, task, subtype, video_id, sample_seed(seed, key), split, uniform, partner)
+    return SampleSpec(
+        sample_id, task, subtype, video_id, sample_seed(seed, key), split, uniform, partner, declared.module
+    )

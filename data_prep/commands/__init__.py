@@ -3,6 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import Callable
+
+# What a command reports as one ``error: ...`` line (exit status 2) instead of a traceback.
+USER_ERRORS = (FileNotFoundError, ValueError)
+
+
+def run_command(run: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """``run(args)`` as an exit status; a user error (a missing file, a bad value) is one line on
+    stderr and status 2, never a traceback.
+
+    >>> def missing(args):
+    ...     raise FileNotFoundError("no frames at f")
+    >>> run_command(missing, argparse.Namespace())
+    2
+    """
+    try:
+        return int(run(args) or 0)
+    except USER_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 def positive_int(text: str) -> int:

@@ -1,30 +1,37 @@
-"""Registry of pretext tasks: ``TASKS[name]`` is a module with ``SUBTYPES`` and ``make_sample``.
+"""Pretext tasks: one module per task, each ending with its declaration ``TASK = PretextTask(...)``.
 
-Adding a task = one module following ``base.py`` (``SUBTYPES``, ``DEFAULT_SUBTYPE``,
-``make_sample(spec, ctx) -> row``) + one line here; its rows get
-``data_source = videossr/<task>/<subtype>`` (``rewards.naming``), which the rewards package routes.
+``TASKS`` holds the shipped tasks' declarations by name; ``get_task`` also resolves a task named by
+import path (a fork's ``my_lab.tasks.arrow_of_time``, see ``registry``). A declaration carries
+``subtypes``, ``default_subtype``, ``options`` and ``make_sample(spec, ctx) -> row``; its rows get
+``data_source = videossr/<task>/<subtype>`` (``rewards.naming``), which the reward router routes.
 
->>> sorted(TASKS)
-['counting', 'grounding', 'jigsaw']
->>> TASKS["counting"].SUBTYPES["hard"]
+>>> {"counting", "grounding", "jigsaw"} <= set(TASKS)
+True
+>>> TASKS["counting"].subtypes["hard"]
 'hard'
 """
 
 from __future__ import annotations
 
-from types import ModuleType
+from data_prep.tasks.registry import (
+    PretextTask,
+    find_task,
+    get_task,
+    known_tasks,
+    register_task,
+    register_tasks,
+    shipped_tasks,
+)
 
-from data_prep.tasks import counting, grounding, jigsaw
+TASKS: dict[str, PretextTask] = shipped_tasks()
 
-TASKS: dict[str, ModuleType] = {
-    "grounding": grounding,
-    "counting": counting,
-    "jigsaw": jigsaw,
-}
-
-
-def get_task(name: str) -> ModuleType:
-    """The task module called ``name``; ``ValueError`` listing the known ones otherwise."""
-    if name not in TASKS:
-        raise ValueError(f"unknown task {name!r}; known: {sorted(TASKS)}")
-    return TASKS[name]
+__all__ = [
+    "TASKS",
+    "PretextTask",
+    "find_task",
+    "get_task",
+    "known_tasks",
+    "register_task",
+    "register_tasks",
+    "shipped_tasks",
+]

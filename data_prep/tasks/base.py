@@ -1,13 +1,14 @@
-"""What every pretext task shares: the sample specification, the build context, the row format.
+"""What every pretext task's generator shares: the sample specification, the build context, the row.
 
-A task module exposes ``SUBTYPES`` (subtype -> difficulty), ``DEFAULT_SUBTYPE`` and
-``make_sample(spec, ctx) -> dict``, which returns one verl row (``data_prep.schema``) and writes
-any new frames through ``ctx.writer(spec)`` into the OUTPUT dataset folder. Unchanged frames are
-referenced by their path in the frames folder, never copied.
+A task module declares ``TASK = PretextTask(...)`` (``data_prep.tasks.registry``) whose
+``make_sample(spec, ctx) -> dict`` returns one verl row (``data_prep.schema``, built with
+:func:`make_row`) and writes any new frames through ``ctx.writer(spec)`` into the OUTPUT dataset
+folder. Unchanged frames are referenced by their path in the frames folder, never copied.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -46,6 +47,21 @@ class SampleSpec:
     split: str  # "train" | "eval"
     uniform: bool = False  # answers uniform over their range instead of the paper's generator
     partner_video_id: str = ""  # second video (grounding "swap"), same split
+    # Import path of a task that is not shipped ("" for shipped tasks). Recorded in the row's meta,
+    # and re-registered wherever the spec is unpickled (build worker processes, Ray tasks).
+    task_module: str = ""
+
+    def __reduce__(self):
+        return (_restore_spec, tuple(getattr(self, f.name) for f in dataclasses.fields(self)))
+
+
+def _restore_spec(*values: Any) -> SampleSpec:
+    spec = SampleSpec(*values)
+    if spec.task_module:
+        from data_prep.tasks.registry import get_task
+
+        get_task(spec.task_module)  # a worker process learns the task before it builds the sample
+    return spec
 
 
 @dataclass
@@ -141,7 +157,12 @@ def make_row(
         "num_frames": int(sum(len(v) for v in videos)),
         "sample_fps": fps,
         "answer": answer,
-        "meta": json.dumps(meta, sort_keys=True, separators=(",", ":")),
+        # a non-shipped task's rows name its module, so every reader (the reward worker) finds it
+        "meta": json.dumps(
+            {**meta, "task_module": spec.task_module} if spec.task_module else meta,
+            sort_keys=True,
+            separators=(",", ":"),
+        ),
     }
     schema.check_extra_info(extra)
     return {

@@ -36,7 +36,9 @@ import numpy as np
 
 from data_prep import prompts
 from data_prep.tasks.base import SampleSpec, SkipSample, TaskContext, make_row, rng_for
+from data_prep.tasks.registry import PretextTask
 from data_prep.tasks.shapes import SHAPES, Shape, circumradius, draw, overlap
+from rewards.tasks import counting as reward
 
 SUBTYPES = {"easy": "easy", "hard": "hard"}
 DEFAULT_SUBTYPE = "easy"
@@ -251,3 +253,33 @@ def make_sample(spec: SampleSpec, ctx: TaskContext) -> dict[str, Any]:
         answer=answer,
         meta=meta,
     )
+
+
+def check_options(params: dict[str, Any]) -> None:
+    """Values a mix may set (``ValueError`` naming the bad one)."""
+    placement = params.get("placement")
+    if placement is not None and placement not in PLACEMENTS:
+        raise ValueError(f"placement must be one of {sorted(PLACEMENTS)}, got {placement!r}")
+    levels = params.get("levels")
+    if levels is not None and (not isinstance(levels, dict) or set(levels) - set(LEVELS)):
+        raise ValueError(f"levels must map levels {sorted(LEVELS)} to [max frames, max per frame], got {levels!r}")
+
+
+TASK = PretextTask(
+    name="counting",
+    subtypes=SUBTYPES,
+    default_subtype=DEFAULT_SUBTYPE,
+    make_sample=make_sample,
+    reward=reward.REWARD,
+    options={
+        "levels": LEVELS,
+        "size": SIZE,
+        "central": CENTRAL,
+        "min_frame_gap": MIN_FRAME_GAP,
+        "placement": DEFAULT_PLACEMENT,
+    },
+    check_options=check_options,
+    question=lambda subtype: PROMPT,
+    columns=(("easy", "Cnt-E"), ("hard", "Cnt-H")),
+    average_label="Cnt-Avg",
+)

@@ -20,10 +20,12 @@ from typing import Any
 from data_prep import prompts
 from data_prep.perturbations import PERTURBATIONS, Segment
 from data_prep.tasks.base import SampleSpec, TaskContext, make_row, rng_for, seconds
+from data_prep.tasks.registry import PretextTask
+from rewards.tasks import grounding as reward
 
 SUBTYPES = {name: "standard" for name in PERTURBATIONS}
 DEFAULT_SUBTYPE = "channel_swap"
-SEGMENT_LENGTH = (8, 16)  # frames, inclusive (paper)
+SEGMENT_LENGTH = (8, 16)  # frames, inclusive (paper); the one place the default lives
 
 PROMPT = prompts.GROUNDING
 
@@ -102,3 +104,40 @@ def make_sample(spec: SampleSpec, ctx: TaskContext) -> dict[str, Any]:
         answer=answer,
         meta=meta,
     )
+
+
+def check_options(params: dict[str, Any]) -> None:
+    """Ranges of the options a mix may set (``ValueError`` naming the bad one)."""
+    length = params.get("segment_length")
+    if length is not None:
+        ok = isinstance(length, (list, tuple)) and len(length) == 2
+        ok = ok and all(isinstance(v, int) and not isinstance(v, bool) for v in length)
+        if not ok or not 1 <= length[0] <= length[1]:
+            raise ValueError(f"segment_length must be [low, high] frames with 1 <= low <= high, got {length!r}")
+    args = params.get("perturbation_args")
+    if args is not None:
+        unknown = sorted(set(args) - set(PERTURBATIONS)) if isinstance(args, dict) else None
+        if unknown is None or unknown:
+            raise ValueError(f"perturbation_args must map perturbations {sorted(PERTURBATIONS)} to arguments, "
+                             f"got {args!r}")
+
+
+TASK = PretextTask(
+    name="grounding",
+    subtypes=SUBTYPES,
+    default_subtype=DEFAULT_SUBTYPE,
+    make_sample=make_sample,
+    reward=reward.REWARD,
+    options={"segment_length": SEGMENT_LENGTH, "perturbation_args": {}},
+    check_options=check_options,
+    question=lambda subtype: PROMPT.format(description=PERTURBATIONS[subtype].description),
+    columns=(
+        ("channel_swap", "Chan"),
+        ("rotate_180", "Rot"),
+        ("zoom_out", "ZoomOut"),
+        ("mirror", "Mirror"),
+        ("shuffle", "Shuffle"),
+    ),
+    average_label="Grd-Avg",
+    needs_partner=lambda subtype: subtype in PERTURBATIONS and PERTURBATIONS[subtype].needs_other_video,
+)

@@ -12,8 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from data_prep import prompts
+from data_prep.schema import MAX_JIGSAW_CLIPS
 from data_prep.tasks.base import SampleSpec, TaskContext, make_row, rng_for
+from data_prep.tasks.registry import PretextTask
 from rewards.naming import jigsaw_subtype
+from rewards.tasks import jigsaw as reward
 
 CLIPS = {"easy": 6, "hard": 8}
 SUBTYPES = {jigsaw_subtype(n): level for level, n in CLIPS.items()}
@@ -22,8 +25,8 @@ DEFAULT_SUBTYPE = "n6"
 
 def num_clips(subtype: str) -> int:
     """``"n6"`` -> 6 (2..9 clips: the answer has one digit per clip)."""
-    if not subtype.startswith("n") or not subtype[1:].isdigit() or not 2 <= int(subtype[1:]) <= 9:
-        raise ValueError(f"jigsaw subtype must be n2..n9, got {subtype!r}")
+    if not subtype.startswith("n") or not subtype[1:].isdigit() or not 2 <= int(subtype[1:]) <= MAX_JIGSAW_CLIPS:
+        raise ValueError(f"jigsaw subtype must be n2..n{MAX_JIGSAW_CLIPS}, got {subtype!r}")
     return int(subtype[1:])
 
 
@@ -65,3 +68,25 @@ def make_sample(spec: SampleSpec, ctx: TaskContext) -> dict[str, Any]:
         answer=answer_for(shown),
         meta=meta,
     )
+
+
+def _is_clip_subtype(subtype: str) -> bool:
+    try:
+        num_clips(subtype)
+    except ValueError:
+        return False
+    return True
+
+
+TASK = PretextTask(
+    name="jigsaw",
+    subtypes=SUBTYPES,
+    default_subtype=DEFAULT_SUBTYPE,
+    make_sample=make_sample,
+    reward=reward.REWARD,
+    options={},
+    question=lambda subtype: prompt_for(num_clips(subtype)),
+    columns=(("n6", "Jig-6"), ("n8", "Jig-8")),
+    average_label="Jig-Avg",
+    accepts_subtype=_is_clip_subtype,
+)

@@ -23,9 +23,14 @@ Wired through verl's extension points only (``videossr_base.yaml``):
 recipes.videossr.agent_loop.VideoSSRAgentLoopManager`` (its workers compute the positions).
 Text-only prompts, images and other model families take verl's own path unchanged.
 
-Speed: the n sessions of a prompt share the HF processor's work on their identical clips (prompt
-build and post-processing; ``recipes.videossr.processor_cache``, ``data.videossr.processor_cache_mb``),
-with outputs byte-identical to computing it in every session.
+Speed: the n sessions of a prompt share the HF processor's work on their identical clips
+(``recipes.videossr.processor_cache``, ``data.videossr.processor_cache_mb``), with outputs
+byte-identical to computing it in every session. Per prompt, each clip's video features (pixel
+values, grids) are computed once, by ``recipes.videossr.video_features`` (the processor's own bytes
+with one copy of the frames instead of five), during the prompt build, and post-processing reuses
+them; the prompt build itself (Qwen3-VL: each clip's expansion; Qwen2.5-VL: verl's builder) runs
+once. What still runs in every session is verl's per-session text work (chat template, the
+post-processing processor's text side: the sessions' answers differ).
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from verl.utils.tokenizer.tokenizer import normalize_token_ids
 
 from recipes.videossr.mrope import qwen2_5_vl_positions, round_to_dtype
 from recipes.videossr.processor_cache import ProcessorCache, configure, identity, kwargs_key, objects
+from recipes.videossr.video_features import fast_video_processor
 
 AGENT_NAME = "videossr_agent"
 QWEN3_VL_VIDEO = "<|vision_start|><|video_pad|><|vision_end|>"  # one clip in the chat template
@@ -67,7 +73,11 @@ def qwen3_vl_prompt(processor: Any, text: str, videos: list, mm_processor_kwargs
         scored += tokenizer.encode(span, add_special_tokens=False)
         if k < len(videos):
             def expand(video=videos[k]) -> tuple[int, ...]:
-                clip = build_multimodal_processor_inputs(processor, text=[QWEN3_VL_PAD], videos=[video],
+                # With the cache, the clip's video features are computed here once and reused by
+                # post-processing (same video processor, frames, metadata and kwargs).
+                shared = cache is not None and cache.max_bytes > 0
+                owner = _shared_video_processor(processor, cache) if shared else processor
+                clip = build_multimodal_processor_inputs(owner, text=[QWEN3_VL_PAD], videos=[video],
                                                          mm_processor_kwargs=mm_processor_kwargs)
                 return tuple(normalize_token_ids(clip["input_ids"]))
 
@@ -101,8 +111,13 @@ class _CachedBuilder:
                                                       audios=audios, mm_inputs_out=mm_inputs_out, **kwargs)
 
         def build():
+            # verl's builder on a processor whose video features are shared with post-processing.
+            builder = self._builder
+            if self._cache.max_bytes > 0:  # 0: verl's code throughout
+                builder = copy.copy(builder)
+                builder.processor = _shared_video_processor(builder.processor, self._cache)
             features: dict = {}
-            ids = self._builder.build_initial_tokens(messages, tools=tools, videos=videos, mm_inputs_out=features)
+            ids = builder.build_initial_tokens(messages, tools=tools, videos=videos, mm_inputs_out=features)
             return list(ids), features
 
         key = ("builder", self._identity, kwargs_key(messages), kwargs_key(tools), identity(list(videos)))
@@ -170,18 +185,65 @@ class VideoSSRAgentLoop(SingleTurnAgentLoop):
 
 
 class _SharedVideoFeatures:
-    """A video processor whose outputs are cached by (processor, frame tensors, kwargs).
+    """A video processor whose outputs are cached per clip and per call (processor, frames, kwargs).
 
+    The features are computed by ``recipes.videossr.video_features.fast_video_processor`` (the
+    processor's own bytes, fewer copies). A call on several clips whose per-clip features are all
+    cached (Qwen3-VL: the prompt build expands each clip alone) concatenates them, as the processor
+    concatenates its clips, and drops the per-clip entries; otherwise it runs on all the clips at once.
     Each call returns a fresh ``BatchFeature`` (the processor adds keys to it) over shared tensors.
     """
 
-    def __init__(self, video_processor: Any, owner: Any, cache: ProcessorCache):
-        self._video_processor, self._owner, self._cache = video_processor, owner, cache
+    MERGED = ("pixel_values_videos", "video_grid_thw", "video_metadata")  # what the Qwen-VL processors return
+
+    def __init__(self, video_processor: Any, cache: ProcessorCache):
+        self._video_processor, self._cache = video_processor, cache
+        self._fast = fast_video_processor(video_processor)
+
+    def _key(self, videos, kwargs) -> tuple:
+        return ("video_features", id(self._video_processor), identity(videos), kwargs_key(kwargs))
+
+    def _compute(self, videos, kwargs):
+        return self._fast(videos, **kwargs)
+
+    def _clips(self, videos, kwargs) -> Optional[list[tuple[list, dict]]]:
+        """``(videos, kwargs)`` of each clip's own call, or None when the call cannot be split."""
+        import torch
+
+        if not isinstance(videos, (list, tuple)) or len(videos) < 2 or not all(
+                isinstance(v, torch.Tensor) and v.ndim == 4 for v in videos):
+            return None
+        metadata = kwargs.get("video_metadata")
+        if metadata is None:
+            return [([v], dict(kwargs)) for v in videos]
+        if not isinstance(metadata, (list, tuple)) or len(metadata) != len(videos):
+            return None
+        return [([v], {**kwargs, "video_metadata": [m]}) for v, m in zip(videos, metadata)]
+
+    def _merged(self, videos, kwargs, clips):
+        import torch
+        from transformers.image_processing_utils import BatchFeature
+
+        keys = [self._key(v, k) for v, k in clips]
+        parts = [self._cache.peek(key) for key in keys]
+        if any(part is None for part in parts) or any(
+                list(part.keys()) != list(parts[0].keys()) or not set(part.keys()) <= set(self.MERGED)
+                for part in parts):
+            return self._compute(videos, kwargs)
+        data = {}
+        for name in parts[0].keys():
+            values = [part[name] for part in parts]
+            data[name] = torch.cat(values) if name != "video_metadata" else [m for v in values for m in v]
+        for key in keys:  # their features now live in the merged entry
+            self._cache.discard(key)
+        return BatchFeature(data=data)
 
     def __call__(self, videos=None, **kwargs):
-        key = ("video_features", id(self._owner), identity(videos), kwargs_key(kwargs))
-        features = self._cache.get_or_compute(key, lambda: self._video_processor(videos, **kwargs),
-                                              refs=[self._owner, *objects(videos)])
+        clips = self._clips(videos, kwargs)
+        compute = ((lambda: self._compute(videos, kwargs)) if clips is None
+                   else (lambda: self._merged(videos, kwargs, clips)))
+        features = self._cache.get_or_compute(self._key(videos, kwargs), compute,
+                                              refs=[self._video_processor, *objects(videos)])
         return copy.copy(features)
 
     def __getattr__(self, name: str) -> Any:
@@ -193,10 +255,13 @@ _SHARED_PROCESSORS: dict[int, tuple[Any, Any]] = {}  # id(processor) -> (process
 
 def _shared_video_processor(processor: Any, cache: ProcessorCache) -> Any:
     """A shallow copy of ``processor`` whose ``video_processor`` is a ``_SharedVideoFeatures``."""
+    if isinstance(processor.video_processor, _SharedVideoFeatures):
+        return processor  # already one
     held = _SHARED_PROCESSORS.get(id(processor))
-    if held is None or held[0] is not processor or held[1].video_processor._cache is not cache:
+    if (held is None or held[0] is not processor or held[1].video_processor._cache is not cache
+            or held[1].video_processor._video_processor is not processor.video_processor):
         shared = copy.copy(processor)
-        shared.video_processor = _SharedVideoFeatures(processor.video_processor, processor, cache)
+        shared.video_processor = _SharedVideoFeatures(processor.video_processor, cache)
         held = _SHARED_PROCESSORS[id(processor)] = (processor, shared)
     return held[1]
 

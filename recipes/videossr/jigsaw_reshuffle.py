@@ -16,6 +16,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from data_prep.schema import MAX_JIGSAW_CLIPS
 from data_prep.tasks.jigsaw import answer_for
 
 
@@ -36,8 +37,8 @@ def reshuffle(
 ) -> tuple[list[Any], str, list[int]]:
     """A new random shown order of the same clips, its answer string, and ``shown_order`` (the
     original clip index in each shown slot, as ``extra_info.meta`` records it)."""
-    if len(shown) > 9:
-        raise ValueError("jigsaw answers are one digit per clip: at most 9 clips")
+    if len(shown) > MAX_JIGSAW_CLIPS:
+        raise ValueError(f"jigsaw answers are one digit per clip: at most {MAX_JIGSAW_CLIPS} clips")
     clips = original_order(shown, answer)
     order = [int(k) for k in rng.permutation(len(clips))]  # new_shown[j] = clips[order[j]]
     return [clips[k] for k in order], answer_for(order), order

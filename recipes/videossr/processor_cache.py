@@ -7,9 +7,11 @@ calls the Qwen-VL processor in each session: once to build the prompt, once more
 
 Keys are content identities: the text or token ids, the ``id()`` of each frame tensor, the clips'
 metadata and the processor kwargs. ``recipes.videossr.agent_loop`` caches three things: each
-Qwen3-VL clip's expansion, verl's builder result (ids and features) for other families, and, in
-post-processing, the video processor's features (the sessions' answers differ, their clips do not;
-the processor's text side still runs per session). An entry holds strong references to the objects whose ``id()`` is
+Qwen3-VL clip's expansion, verl's builder result (ids and features) for other families, and the
+video processor's features, per clip (computed by the prompt build, reused by post-processing: the
+sessions' answers differ, their clips do not; the processor's text side still runs per session).
+Bytes are counted per tensor storage, so the builder's features and the video features they are
+count once. An entry holds strong references to the objects whose ``id()`` is
 in its key, so an id cannot be reused by another tensor while the entry lives. As in
 ``recipes.videossr.decode_cache``, a key being computed is marked in flight and concurrent identical
 requests wait for that one computation.
@@ -29,23 +31,38 @@ import json
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future
-from typing import Any, Callable, Hashable, Iterable
+from typing import Any, Callable, Hashable, Iterable, Optional
 
 import torch
 
 DEFAULT_MB = 1024  # data.videossr.processor_cache_mb
 
 
-def _nbytes(value: Any) -> int:
-    if isinstance(value, torch.Tensor):
-        return value.element_size() * value.nelement()
-    if hasattr(value, "nbytes") and not isinstance(value, (str, bytes)):
-        return int(value.nbytes)  # numpy arrays
-    if isinstance(value, dict) or hasattr(value, "values") and hasattr(value, "keys"):
-        return sum(_nbytes(v) for v in value.values())
-    if isinstance(value, (tuple, list)):
-        return sum(_nbytes(v) for v in value)
-    return 0
+def _storages(value: Any, found: Optional[dict] = None) -> dict[Hashable, int]:
+    """``{storage: bytes}`` of the tensors and arrays in ``value`` (a view counts its whole storage once).
+
+    A torch storage is named by its data pointer (unique while the entry holding it lives), a numpy
+    array by the ``id()`` of the array owning its memory.
+    """
+    found = {} if found is None else found
+    if value is None or isinstance(value, (int, float, str, bytes)):
+        pass
+    elif isinstance(value, torch.Tensor):
+        storage = value.untyped_storage()
+        found[("pt", value.device.type, storage.data_ptr())] = storage.nbytes()
+    elif hasattr(value, "nbytes") and hasattr(value, "base") and not isinstance(value, (str, bytes)):
+        owner = value
+        while getattr(owner, "base", None) is not None and hasattr(owner.base, "nbytes"):
+            owner = owner.base
+        found[("np", id(owner))] = int(owner.nbytes)  # numpy arrays
+    elif isinstance(value, dict) or hasattr(value, "values") and hasattr(value, "keys"):
+        for v in value.values():
+            _storages(v, found)
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            if not isinstance(v, (int, float, str)):  # token ids: nothing to count
+                _storages(v, found)
+    return found
 
 
 def identity(value: Any) -> Any:
@@ -75,16 +92,18 @@ def kwargs_key(kwargs: Any) -> str:
 class ProcessorCache:
     """LRU cache ``key -> value`` bounded by the bytes of the tensors in its values.
 
-    Values are returned as stored (callers copy what they hand on). A failing ``compute`` is not
-    cached; its exception reaches every waiting caller. ``max_bytes=0`` disables the cache (every
-    call computes and nothing is kept).
+    Bytes are counted per tensor storage: entries sharing tensors (a builder's features and the
+    video features it was built from) count them once. Values are returned as stored (callers copy
+    what they hand on). A failing ``compute`` is not cached; its exception reaches every waiting
+    caller. ``max_bytes=0`` disables the cache (every call computes and nothing is kept).
     """
 
     def __init__(self, max_bytes: int):
         self.max_bytes = int(max_bytes)
         self._lock = threading.Lock()
-        self._items: OrderedDict[Hashable, tuple[Any, tuple, int]] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[Any, tuple, dict]] = OrderedDict()
         self._in_flight: dict[Hashable, Future] = {}
+        self._held: dict[Hashable, list[int]] = {}  # storage -> [entries holding it, bytes]
         self._bytes = 0
         self._hits = 0
         self._misses = 0
@@ -117,18 +136,42 @@ class ProcessorCache:
         with self._lock:
             self._misses += 1  # computed (a failed computation is neither cached nor counted)
             del self._in_flight[key]
-            size = _nbytes(value)
-            if size <= self.max_bytes and key not in self._items:
-                self._items[key] = (value, tuple(refs), size)
-                self._bytes += size
+            storages = _storages(value)
+            if sum(storages.values()) <= self.max_bytes and key not in self._items:
+                self._items[key] = (value, tuple(refs), storages)
+                for storage, size in storages.items():
+                    held = self._held.setdefault(storage, [0, size])
+                    held[0] += 1
+                    self._bytes += size if held[0] == 1 else 0
                 self._evict()
         waiting.set_result(value)
         return value
 
+    def peek(self, key: Hashable) -> Any:
+        """The stored value for ``key`` or None (no computation, no statistics, no LRU update)."""
+        with self._lock:
+            item = self._items.get(key)
+            return None if item is None else item[0]
+
+    def discard(self, key: Hashable) -> None:
+        """Drop ``key``'s entry if it is stored."""
+        with self._lock:
+            item = self._items.pop(key, None)
+            if item is not None:
+                self._release(item[2])
+
+    def _release(self, storages: dict) -> None:
+        for storage in storages:
+            held = self._held[storage]
+            held[0] -= 1
+            if held[0] == 0:
+                del self._held[storage]
+                self._bytes -= held[1]
+
     def _evict(self) -> None:
         while self._bytes > self.max_bytes and self._items:
-            _, (_, _, evicted) = self._items.popitem(last=False)
-            self._bytes -= evicted
+            _, (_, _, storages) = self._items.popitem(last=False)
+            self._release(storages)
 
     def resize(self, max_bytes: int) -> None:
         """Change the budget (evicting least recently used entries if it shrank)."""
@@ -139,6 +182,7 @@ class ProcessorCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._held.clear()
             self._bytes = self._hits = self._misses = 0
 
     def stats(self) -> dict[str, int]:

@@ -14,8 +14,8 @@ import os
 from typing import Any
 
 from data_prep.schema import EXTRA_INFO_KEYS
+from data_prep.tasks.registry import find_task, known_tasks
 from rewards.naming import DataSource, parse_data_source
-from rewards.tasks import TASKS
 
 VIDEO_KEYS = ("video", "sample_fps", "max_pixels", "min_pixels")
 
@@ -55,14 +55,17 @@ def _number(value: Any, kind: type) -> Any:
         return None
 
 
-def _truth_problems(source: DataSource, ground_truth: Any) -> list[str]:
+def _truth_problems(source: DataSource, ground_truth: Any, extra_info: Any = None) -> list[str]:
     """What the reward would fail on for this ground truth: checked here, so a bad answer stops the
     start-up instead of a reward worker hours into the run."""
-    task = TASKS.get(source.task)
-    if task is None:
-        return [f"task {source.task!r} has no reward (registered tasks: {sorted(TASKS)})"]
     try:
-        task.parse_truth(ground_truth, source.subtype)
+        task = find_task(source.task, extra_info if isinstance(extra_info, dict) else None)
+    except ValueError as exc:  # the row names a task module that does not import
+        return [str(exc)]
+    if task is None:
+        return [f"task {source.task!r} has no reward (registered tasks: {sorted(known_tasks())})"]
+    try:
+        task.reward.parse_truth(ground_truth, source.subtype)
     except ValueError as exc:
         return [f"reward_model.ground_truth does not parse for the {source.task} reward: {exc}"]
     return []
@@ -94,7 +97,7 @@ def row_problems(row: dict[str, Any], check_files: bool = True) -> list[str]:
     if not isinstance(reward_model, dict) or not str(reward_model.get("ground_truth") or "").strip():
         problems.append("'reward_model' must be a dict with a non-empty 'ground_truth'")
     elif source is not None:
-        problems += _truth_problems(source, reward_model["ground_truth"])
+        problems += _truth_problems(source, reward_model["ground_truth"], row.get("extra_info"))
     videos = row.get("videos")
     if not isinstance(videos, (list, tuple)):
         problems.append("'videos' must be a list (one entry per <video> tag)")

@@ -16,11 +16,14 @@ folder is a ``python -m data_prep build`` output::
     {"format": 1, "parquet": "viubench.parquet",
      "models": {"qwen3_vl": {"data_sources": {"videossr/jigsaw/n8": {"rows", "min", "mean", "max"}, ...},
                              "measured_with": "<model folder name>", "parquet_rows": 9,
-                             "parquet_sha256": "...", "processor": {<video processor pixel/patch settings>}}}}
+                             "parquet_sha256": "...", "processor": {<video processor pixel/patch settings>},
+                             "processor_files_sha256": "..."}}}
 
 A family's record is *stale* when the parquet's sha256 or row count, or the processor settings, are
 not the recorded ones: ``recorded_prompt_tokens`` (what the evaluation reads) refuses it, the card
-says so, and recording again replaces it (a fresh record is reused unless ``--force``).
+says so, and recording again replaces it (a fresh record is reused unless ``--force``; when the
+parquet and the model folder's processor files are byte-identical to the recorded ones it is
+reused without loading the processor at all).
 
 >>> counts = prompt_token_counts("outputs/demo/data/viubench.parquet", "outputs/demo/models/tiny-qwen3_vl")  # doctest: +SKIP
 >>> counts["videossr/jigsaw/n8"]                                                                           # doctest: +SKIP
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import sys
@@ -58,6 +62,9 @@ PROCESSOR_KEYS = (
     "max_pixels",
     "do_resize",
 )
+
+
+WEIGHT_SUFFIXES = {".safetensors", ".bin", ".pt", ".pth", ".gguf"}
 
 
 class TokenRecordError(ValueError):
@@ -92,6 +99,22 @@ def processor_settings(processor: Any) -> dict[str, Any]:
     values = sub.to_dict() if hasattr(sub, "to_dict") else dict(vars(sub or {}))
     kept = {k: values[k] for k in PROCESSOR_KEYS if values.get(k) is not None}
     return json.loads(json.dumps(kept, sort_keys=True, default=str))  # plain JSON values: compare as stored
+
+
+def processor_files_sha256(model: str | os.PathLike) -> str | None:
+    """One hash of a model folder's processor files (configs, tokenizer, chat template; not weights).
+
+    What lets a fresh record be reused without loading the processor (``make demo``'s second run);
+    None for a hub id, which is then always loaded.
+    """
+    folder = Path(model)
+    if not folder.is_dir():
+        return None
+    h = hashlib.sha256()
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.suffix not in WEIGHT_SUFFIXES:
+            h.update(f"{path.name}\0{file_sha256(path)}\n".encode())
+    return h.hexdigest()
 
 
 def prompt_token_counts(parquet: str | os.PathLike, model_dir: str | os.PathLike,
@@ -166,24 +189,29 @@ def record_token_counts(parquet: str | os.PathLike, model_dir: str | os.PathLike
     Merges into ``<stem>.tokens.json`` (other families are kept as they are), written atomically
     with sorted keys: the same parquet and processor give the same bytes. Returns the file's path.
     """
-    from transformers import AutoProcessor
-
     parquet = Path(parquet)
-    processor = AutoProcessor.from_pretrained(model_dir)
     family = model_type_of(model_dir)
-    settings = processor_settings(processor)
+    files = processor_files_sha256(model_dir)
     sha256, rows = file_sha256(parquet), parquet_rows(parquet)
     record = read_record(parquet)
     models = dict(record.get("models", {}))
     entry = models.get(family)
-    if force or entry is None or staleness(entry, sha256, rows, settings) is not None:
-        models[family] = {
-            "data_sources": prompt_token_counts(parquet, model_dir, processor),
-            "measured_with": Path(str(model_dir).rstrip("/")).name,
-            "parquet_rows": rows,
-            "parquet_sha256": sha256,
-            "processor": settings,
-        }
+    unchanged = (not force and entry is not None and files is not None
+                 and entry.get("processor_files_sha256") == files and staleness(entry, sha256, rows) is None)
+    if not unchanged:  # only now pay for loading the processor (seconds: transformers' import)
+        from transformers import AutoProcessor
+
+        processor = AutoProcessor.from_pretrained(model_dir)
+        settings = processor_settings(processor)
+        if force or entry is None or staleness(entry, sha256, rows, settings) is not None:
+            entry = {
+                "data_sources": prompt_token_counts(parquet, model_dir, processor),
+                "measured_with": Path(str(model_dir).rstrip("/")).name,
+                "parquet_rows": rows,
+                "parquet_sha256": sha256,
+                "processor": settings,
+            }
+        models[family] = {**entry, "processor_files_sha256": files} if files else entry
     record = {"format": FORMAT, "parquet": parquet.name, "models": models}
     path = tokens_path(parquet)
     write_atomic(path, (json.dumps(record, indent=2, sort_keys=True) + "\n").encode())

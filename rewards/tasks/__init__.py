@@ -1,17 +1,18 @@
-"""Registry of the pretext tasks the reward router knows, keyed by ``data_source``'s task part.
+"""The reward halves of the shipped pretext tasks (``grounding``, ``counting``, ``jigsaw``).
 
-Adding a task: write ``rewards/tasks/<name>.py`` that builds a ``Task`` (see ``base.py``) and add
-it to the tuple below.
+Each module here parses and grades one task's answers and ends with ``REWARD``, a
+:class:`~rewards.tasks.base.Reward`. A task's one declaration (generator, options, subtypes,
+VIUBench columns and this reward) is ``data_prep.tasks.<name>.TASK``; the registry that the reward
+router, the builder and the evaluation read is ``data_prep.tasks.registry``. This package stays
+import-light on purpose: it imports nothing from ``data_prep``.
 
->>> sorted(TASKS)
-['counting', 'grounding', 'jigsaw']
+>>> from rewards.tasks import grounding
+>>> grounding.REWARD.render((12.5, 20.25))
+'12.5-20.2'
 """
 
 from __future__ import annotations
 
-from rewards.tasks import counting, grounding, jigsaw
-from rewards.tasks.base import Grade, Task
+from rewards.tasks.base import Grade, Reward
 
-TASKS: dict[str, Task] = {task.name: task for task in (grounding.TASK, counting.TASK, jigsaw.TASK)}
-
-__all__ = ["TASKS", "Grade", "Task"]
+__all__ = ["Grade", "Reward"]

@@ -1,11 +1,20 @@
-"""What a task plugs into the reward router: parse the truth, parse an answer, grade it.
+"""The reward half of a pretext task: parse an answer, grade it; everything else has a default.
 
-A task is one module that builds a :class:`Task` and one line in ``rewards.tasks.TASKS``.
-Parsers never raise on a response (they return ``None``); only ``parse_truth`` raises, because a
-malformed ground truth is a dataset bug that must stop the run, not a silent zero.
+A task author writes two functions (see :class:`Reward`): ``parse_answer(text, truth)`` (the
+whole response is the answer, else ``None``) and ``grade(answer, truth)`` (a number in [0, 1] or a
+:class:`Grade`). Parse-mode variants, rendering, validity and the answer priors default to what
+those two give. Parsers never raise on a response (they return ``None``); only ``parse_truth``
+raises, because a malformed ground truth is a dataset bug that must stop the run, not a silent 0.
 
->>> Grade(smooth=0.5, strict=0.0, acc=0.0).smooth
+The task's declaration (``data_prep.tasks.registry.PretextTask``) carries its ``Reward`` next to
+its generator, options and VIUBench columns.
+
+>>> Grade(smooth=0.5, binary=0.0, acc=0.0).smooth
 0.5
+>>> toy = Reward(parse_answer=lambda text, truth: text.strip() or None,
+...              grade=lambda answer, truth: float(answer == truth))
+>>> toy.to_grade(toy.parse_answer(" forward ", "forward"), "forward")
+Grade(smooth=1.0, binary=1.0, acc=1.0)
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Optional, Sequence
 
 # Caps that keep every parser linear and every value finite whatever the response holds.
 MAX_NUMBERS = 64  # a free-text candidate with more numbers than this is unparsable, not scanned on
@@ -30,48 +39,141 @@ _DIGIT_RUN = re.compile(r"\d+")  # Unicode on purpose: the released counting rew
 class Grade(NamedTuple):
     """The three numbers a task reports for one parsed answer, each in [0, 1].
 
-    smooth: the paper's partial-credit reward; strict: the 0/1 ablation reward;
-    acc: the VIUBench metric for this sample.
+    smooth: the paper's partial-credit reward; binary: the 0/1 ablation reward
+    (``reward_mode="binary"``); acc: the VIUBench metric for this sample.
     """
 
     smooth: float
-    strict: float
+    binary: float
     acc: float
 
 
+def plain_truth(ground_truth: str, subtype: str) -> str:
+    """Default ``parse_truth``: the stripped ground-truth string; ``ValueError`` when empty.
+
+    >>> plain_truth(" forward ", "clip")
+    'forward'
+    """
+    text = ground_truth.strip() if isinstance(ground_truth, str) else ""
+    if not text:
+        raise ValueError(f"ground truth must be a non-empty string, got {ground_truth!r}")
+    return text
+
+
+def always_valid(answer: Any, truth: Any) -> bool:
+    """Default ``is_valid``: every parsed answer is a valid answer.
+
+    >>> always_valid("backward", "forward")
+    True
+    """
+    return True
+
+
 @dataclass(frozen=True)
-class Task:
-    """A verifiable pretext task as the reward router sees it.
+class Reward:
+    """A verifiable pretext task as the reward router sees it (all fields pure functions).
 
-    Fields (all pure functions):
-      name          task name, the middle part of ``videossr/<task>/<subtype>``
-      parse_truth   (ground_truth, subtype) -> truth; raises ValueError if malformed
+    Required (what a task author writes):
+      parse_answer  (text, truth) -> answer | None; the whole response must be the answer, in the
+                    task's format (``parse_mode="strict"``, and the format reward)
+      grade         (answer, truth) -> Grade, or one number in [0, 1] (smooth = acc = the number,
+                    binary = 1 only when it is 1)
+
+    Optional (defaults in brackets):
+      parse_truth   (ground_truth, subtype) -> truth; raises ValueError if malformed [stripped str]
       parse_released (text, truth) -> answer | None; what the paper's released reward accepted
-                    (the default: training on it gives the paper's reward on every response)
-      parse_exact   (text, truth) -> answer | None; the whole text must be the paper's format,
-                    ASCII only (the stricter ``parse_mode="strict"``)
-      parse_loose   (text, truth) -> answer | None; exactly one answer found inside free text
-      is_valid      (answer, truth) -> bool; e.g. a jigsaw answer is a permutation
-      grade         (answer, truth) -> Grade
-      render        answer -> canonical answer string (reported as ``pred``)
-      prior         (truths, extra_infos) -> dict: random-guess and best-constant figures
+                    (``parse_mode="released"``, the default) [parse_answer]
+      parse_loose   (text, truth) -> answer | None; exactly one answer inside free text, run on
+                    every candidate ``rewards.extract`` finds (``parse_mode="lenient"``) [parse_answer]
+      is_valid      (answer, truth) -> bool; e.g. a jigsaw answer is a permutation [always True]
+      render        answer -> canonical answer string (reported as ``pred``) [str]
+      answer_space  (truth, extra_info, options) -> every answer a random guess draws from, for
+                    the default prior [the distinct truths of the rows]
+      prior         (truths, extra_infos, options) -> dict of random-guess and best-constant
+                    figures (``rewards.priors``) [exact enumeration over ``answer_space``]
 
-    >>> from rewards.tasks import TASKS
-    >>> jigsaw = TASKS["jigsaw"]
+    >>> from data_prep.tasks import get_task
+    >>> jigsaw = get_task("jigsaw").reward
     >>> truth = jigsaw.parse_truth("2134", "n4")
-    >>> jigsaw.grade(jigsaw.parse_released("1234", truth), truth).smooth   # E = 2, E_max = 8
+    >>> jigsaw.to_grade(jigsaw.released(" 1234", truth), truth).smooth   # E = 2, E_max = 8
     0.75
     """
 
-    name: str
-    parse_truth: Callable[[str, str], Any]
-    parse_released: Callable[[str, Any], Optional[Any]]
-    parse_exact: Callable[[str, Any], Optional[Any]]
-    parse_loose: Callable[[str, Any], Optional[Any]]
-    is_valid: Callable[[Any, Any], bool]
-    grade: Callable[[Any, Any], Grade]
-    render: Callable[[Any], str]
-    prior: Callable[[Sequence[Any], Sequence[Mapping[str, Any]]], dict]
+    parse_answer: Callable[[str, Any], Optional[Any]]
+    grade: Callable[[Any, Any], Any]
+    parse_truth: Callable[[str, str], Any] = plain_truth
+    parse_released: Optional[Callable[[str, Any], Optional[Any]]] = None
+    parse_loose: Optional[Callable[[str, Any], Optional[Any]]] = None
+    is_valid: Callable[[Any, Any], bool] = always_valid
+    render: Callable[[Any], str] = str
+    answer_space: Optional[Callable[[Any, Mapping[str, Any], Mapping[str, Any]], Iterable[Any]]] = None
+    prior: Optional[Callable[[Sequence[Any], Sequence[Mapping[str, Any]], Mapping[str, Any]], dict]] = None
+
+    def released(self, text: str, truth: Any) -> Optional[Any]:
+        """``parse_released``, or ``parse_answer`` when the task has no released reading."""
+        return (self.parse_released or self.parse_answer)(text, truth)
+
+    def loose(self, text: str, truth: Any) -> Optional[Any]:
+        """``parse_loose``, or ``parse_answer`` on one lenient candidate."""
+        return (self.parse_loose or self.parse_answer)(text, truth)
+
+    def to_grade(self, answer: Any, truth: Any) -> Grade:
+        """``grade`` as a :class:`Grade` (a plain number becomes smooth = acc, binary = number == 1)."""
+        graded = self.grade(answer, truth)
+        if isinstance(graded, Grade):
+            return graded
+        value = min(1.0, max(0.0, float(graded)))
+        return Grade(value, 1.0 if value == 1.0 else 0.0, value)
+
+    def priors(self, truths: Sequence[Any], infos: Sequence[Mapping[str, Any]], options: Mapping[str, Any]) -> dict:
+        """Random-guess and best-constant figures: the task's ``prior``, else :func:`enumeration_prior`."""
+        if self.prior is not None:
+            return self.prior(truths, infos, options)
+        return enumeration_prior(self, truths, infos, options)
+
+
+def enumeration_prior(
+    reward: Reward, truths: Sequence[Any], infos: Sequence[Mapping[str, Any]], options: Mapping[str, Any]
+) -> dict:
+    """Exact priors of a task with a finite answer space (the default ``Reward.prior``).
+
+    Random guess: uniform over each row's ``answer_space`` (or over the distinct truths of the
+    rows). Constant answers: every answer of any row's space, in first-seen order (ties: the first).
+
+    >>> toy = Reward(parse_answer=lambda t, truth: t.strip() or None, grade=lambda a, t: float(a == t),
+    ...              answer_space=lambda truth, info, options: ("forward", "backward"))
+    >>> p = enumeration_prior(toy, ["forward", "forward", "backward"], [{}] * 3, {})
+    >>> p["random_acc"], p["best_constant"], round(p["best_constant_acc"], 4)
+    (0.5, 'forward', 0.6667)
+    """
+    distinct = list(dict.fromkeys(truths))
+    spaces = [
+        list(reward.answer_space(truth, info, options)) if reward.answer_space else distinct
+        for truth, info in zip(truths, infos)
+    ]
+    random_score = random_acc = 0.0
+    for truth, space in zip(truths, spaces):
+        grades = [reward.to_grade(a, truth) for a in space]
+        random_score += sum(g.smooth for g in grades) / len(grades)
+        random_acc += sum(g.acc for g in grades) / len(grades)
+    constants = list(dict.fromkeys(a for space in spaces for a in space))
+    mean_score, mean_acc = [], []
+    for answer in constants:
+        grades = [reward.to_grade(answer, truth) for truth in truths]
+        mean_score.append(sum(g.smooth for g in grades) / len(grades))
+        mean_acc.append(sum(g.acc for g in grades) / len(grades))
+    best = max(range(len(constants)), key=lambda i: (mean_score[i], -i))
+    best_acc = max(range(len(constants)), key=lambda i: (mean_acc[i], -i))
+    n = len(truths)
+    return {
+        "random_acc": random_acc / n,
+        "random_score": random_score / n,
+        "best_constant": reward.render(constants[best]),
+        "best_constant_score": mean_score[best],
+        "best_constant_acc": mean_acc[best],
+        "best_acc_constant": reward.render(constants[best_acc]),
+        "best_acc_constant_acc": mean_acc[best_acc],
+    }
 
 
 def digit_runs(text: str, limit: int) -> Optional[list[str]]:

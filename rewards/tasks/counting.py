@@ -1,10 +1,10 @@
 """Object counting: the answer is "circles,squares,triangles", e.g. "3,1,4".
 
 Reward (paper): mean over the three shape types of ``max(0, 1 - |pred - true| / true)``.
-Strict reward: 1 only when all three counts are right. VIUBench acc: per-type exact match,
-averaged over the three types.
+Binary reward: 1 only when all three counts are right. VIUBench acc: per-type exact match,
+averaged over the three types. The task's declaration is ``data_prep.tasks.counting.TASK``.
 
->>> TASK.grade((3, 1, 5), (3, 1, 4)).smooth   # (1 + 1 + 0.75) / 3
+>>> grade((3, 1, 5), (3, 1, 4)).smooth   # (1 + 1 + 0.75) / 3
 0.9166666666666666
 """
 
@@ -16,12 +16,9 @@ from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
-from rewards.tasks.base import Grade, Task, digit_runs, is_negated, iter_numbers, to_count
+from rewards.tasks.base import Grade, Reward, digit_runs, is_negated, iter_numbers, to_count
 
 Counts = tuple[int, int, int]
-
-# Per-shape count range of the generator by difficulty (easy: 3 frames x 3 shapes, hard: 4 x 4).
-COUNT_RANGE = {"easy": 9, "hard": 16}
 
 MAX_EXACT_CHARS = 64  # the paper's format never needs more; longer means "not the format"
 _EXACT = re.compile(r"([0-9]+) *, *([0-9]+) *, *([0-9]+)")
@@ -98,10 +95,10 @@ def closeness(pred: int, true: int) -> float:
 
 
 def grade(pred: Counts, truth: Counts) -> Grade:
-    """Smooth, strict and VIUBench scores of a parsed answer.
+    """Smooth, binary and VIUBench scores of a parsed answer.
 
     >>> grade((3, 1, 4), (3, 1, 4))
-    Grade(smooth=1.0, strict=1.0, acc=1.0)
+    Grade(smooth=1.0, binary=1.0, acc=1.0)
     """
     smooth = sum(closeness(p, t) for p, t in zip(pred, truth)) / 3
     acc = sum(p == t for p, t in zip(pred, truth)) / 3
@@ -117,13 +114,14 @@ def render(pred: Counts) -> str:
     return ",".join(str(c) for c in pred)
 
 
-def count_range(info: Mapping[str, Any]) -> int:
+def count_range(info: Mapping[str, Any], levels: Mapping[str, Sequence[int]]) -> int:
     """Largest per-shape count the generator draws for this row.
 
-    F*K from the row's ``meta`` when recorded (a mix may override the levels), else the paper's
-    range for its difficulty.
+    F*K from the row's ``meta`` when recorded (a mix may override the levels), else from the
+    build's ``levels`` option (level -> (F, K)) for its difficulty.
 
-    >>> count_range({"difficulty": "hard"}), count_range({"meta": '{"max_frames": 1, "max_per_frame": 2}'})
+    >>> levels = {"easy": (3, 3), "hard": (4, 4)}
+    >>> count_range({"difficulty": "hard"}, levels), count_range({"meta": '{"max_frames": 1, "max_per_frame": 2}'}, levels)
     (16, 2)
     """
     meta = info.get("meta") or {}  # a JSON string in parquet rows
@@ -131,12 +129,13 @@ def count_range(info: Mapping[str, Any]) -> int:
     if isinstance(meta, Mapping) and "max_frames" in meta and "max_per_frame" in meta:
         return int(meta["max_frames"]) * int(meta["max_per_frame"])
     level = info.get("difficulty") or info.get("subtype")
-    if level not in COUNT_RANGE:
-        raise ValueError(f"counting row has difficulty {level!r}; expected one of {sorted(COUNT_RANGE)}")
-    return COUNT_RANGE[level]
+    if level not in levels:
+        raise ValueError(f"counting row has difficulty {level!r}; expected one of {sorted(levels)}")
+    max_frames, max_per_frame = levels[level]
+    return int(max_frames) * int(max_per_frame)
 
 
-def prior(truths: Sequence[Counts], infos: Sequence[Mapping[str, Any]]) -> dict:
+def prior(truths: Sequence[Counts], infos: Sequence[Mapping[str, Any]], options: Mapping[str, Any]) -> dict:
     """Random-guess and best-constant figures for counting rows (exact, no sampling).
 
     A random guess draws each count uniformly from 1..K (K = 9 easy, 16 hard, or the row's own
@@ -144,11 +143,14 @@ def prior(truths: Sequence[Counts], infos: Sequence[Mapping[str, Any]]) -> dict:
     mean of per-type terms, so the best constant answer is found type by type: an exhaustive
     search of the K^3 answers that costs 3*K evaluations per row.
 
-    >>> round(prior([(3, 1, 4)], [{"difficulty": "easy"}])["random_acc"], 4)
+    ``options``: the build's options over the task's defaults (``levels``: level -> (F, K)).
+
+    >>> round(prior([(3, 1, 4)], [{"difficulty": "easy"}], {"levels": {"easy": (3, 3)}})["random_acc"], 4)
     0.1111
     """
     true = np.asarray(truths, dtype=np.float64)  # (N, 3)
-    k = np.asarray([count_range(info) for info in infos], dtype=np.float64)  # (N,)
+    levels = options["levels"]
+    k = np.asarray([count_range(info, levels) for info in infos], dtype=np.float64)  # (N,)
     guesses = np.arange(1, int(k.max()) + 1, dtype=np.float64)  # (G,)
 
     g = guesses[:, None, None]
@@ -177,14 +179,12 @@ def prior(truths: Sequence[Counts], infos: Sequence[Mapping[str, Any]]) -> dict:
     }
 
 
-TASK = Task(
-    name="counting",
+REWARD = Reward(
+    parse_answer=parse_exact,
+    grade=grade,
     parse_truth=parse_truth,
     parse_released=parse_released,
-    parse_exact=parse_exact,
     parse_loose=parse_loose,
-    is_valid=lambda pred, truth: True,
-    grade=grade,
     render=render,
     prior=prior,
 )

@@ -1,10 +1,11 @@
 """Anomaly grounding: the answer is the perturbed time interval "start-end" in seconds.
 
-Reward (paper) and VIUBench acc: temporal IoU of the predicted and true intervals. Strict reward
+Reward (paper) and VIUBench acc: temporal IoU of the predicted and true intervals. Binary reward
 (the paper's 0/1 ablation, whose definition the paper does not give): 1 when IoU >= 0.5, the usual
 R@0.5 threshold of temporal grounding. A reversed interval ("20.1-12.3") is not an answer.
+The task's declaration (subtypes, options, columns) is ``data_prep.tasks.grounding.TASK``.
 
->>> TASK.grade((10.0, 20.0), (15.0, 25.0)).smooth   # overlap 5 s, union 15 s
+>>> grade((10.0, 20.0), (15.0, 25.0)).smooth   # overlap 5 s, union 15 s
 0.3333333333333333
 """
 
@@ -15,13 +16,11 @@ from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
-from rewards.tasks.base import MAX_NUMBER_CHARS, Grade, Task, is_negated, iter_numbers
+from rewards.tasks.base import MAX_NUMBER_CHARS, Grade, Reward, is_negated, iter_numbers
 
 Interval = tuple[float, float]
 
-STRICT_IOU = 0.5
-# Generator (paper code): segment length U{8..16} frames, start uniform in 0..num_frames-length.
-SEGMENT_LENGTHS = range(8, 17)
+BINARY_IOU = 0.5
 
 MAX_EXACT_CHARS = 64
 _CHUNK_ROWS = 1024
@@ -114,13 +113,13 @@ def iou(pred: Interval, truth: Interval) -> float:
 
 
 def grade(pred: Interval, truth: Interval) -> Grade:
-    """Smooth (IoU), strict (IoU >= 0.5) and VIUBench (IoU) scores of a parsed answer.
+    """Smooth (IoU), binary (IoU >= 0.5) and VIUBench (IoU) scores of a parsed answer.
 
     >>> grade((12.0, 20.0), (12.0, 20.0))
-    Grade(smooth=1.0, strict=1.0, acc=1.0)
+    Grade(smooth=1.0, binary=1.0, acc=1.0)
     """
     overlap = iou(pred, truth)
-    return Grade(overlap, 1.0 if overlap >= STRICT_IOU else 0.0, overlap)
+    return Grade(overlap, 1.0 if overlap >= BINARY_IOU else 0.0, overlap)
 
 
 def render(pred: Interval) -> str:
@@ -144,19 +143,32 @@ def _segments_in_seconds(frames: np.ndarray, fps: np.ndarray) -> np.ndarray:
     return np.round(frames[:, None] / fps[None, :], 1)
 
 
-def prior(truths: Sequence[Interval], infos: Sequence[Mapping[str, Any]]) -> dict:
+def segment_lengths(options: Mapping[str, Any]) -> range:
+    """The generator's segment lengths in frames: the build's ``segment_length`` option, inclusive.
+
+    >>> segment_lengths({"segment_length": [8, 16]})
+    range(8, 17)
+    """
+    low, high = (int(v) for v in options["segment_length"])
+    return range(low, high + 1)
+
+
+def prior(truths: Sequence[Interval], infos: Sequence[Mapping[str, Any]], options: Mapping[str, Any]) -> dict:
     """Random-guess and best-constant figures for grounding rows (exact enumeration).
+
+    ``options``: the options the rows were built with (``rewards.priors`` merges the build's over
+    the task's declared defaults); the generator's distribution uses its ``segment_length``.
 
     Random guess (``random_acc`` / ``random_score``, the paper's Table 1 row): the paper does not
     define its grounding baseline. Its 25.2-25.9 is reproduced within 1 point per column only by
     the uninformed answer "the whole video" (IoU = t / 48 per row, expected E[t] / 48 = 25.0);
     every random interval we tried scores lower: the generator's own distribution (length
-    U{8..16} frames at a uniform start) 21.3-21.9 (reported as ``generator_guess_acc``), two
+    U{segment_length} frames, paper 8..16, at a uniform start) 21.3-21.9 (reported as ``generator_guess_acc``), two
     uniform end points 20.4, a uniform frame-aligned pair 20.8. Constant answers: every frame-aligned segment [a, b), 0 <= a < b <= num_frames,
     read in each row's own seconds (``sample_fps``); a model sees timestamps, so "always answer
     frames 16-32" is a policy it can learn. Acc equals score for grounding (both IoU).
 
-    >>> figures = prior([(0.0, 4.0)], [{"sample_fps": 4.0, "num_frames": 48}])
+    >>> figures = prior([(0.0, 4.0)], [{"sample_fps": 4.0, "num_frames": 48}], {"segment_length": [8, 16]})
     >>> figures["best_constant"], figures["best_constant_score"]
     ('frames 0-16 of 48', 1.0)
     """
@@ -167,13 +179,16 @@ def prior(truths: Sequence[Interval], infos: Sequence[Mapping[str, Any]]) -> dic
     if not np.all(fps > 0):
         raise ValueError("grounding rows need extra_info.sample_fps > 0")
 
-    # Random guess: weight 1/9 per length, then uniform over that length's start positions.
+    # Random guess: weight 1/9 per length (paper), then uniform over that length's start positions.
+    lengths = [n for n in segment_lengths(options) if n <= frames]
+    if not lengths:
+        raise ValueError(f"segment_length {list(options['segment_length'])} exceeds the {frames} frames")
     starts, ends, weights = [], [], []
-    for length in SEGMENT_LENGTHS:
+    for length in lengths:
         positions = np.arange(0, frames - length + 1)
         starts.append(positions)
         ends.append(positions + length)
-        weights.append(np.full(len(positions), 1.0 / (len(SEGMENT_LENGTHS) * len(positions))))
+        weights.append(np.full(len(positions), 1.0 / (len(lengths) * len(positions))))
     rs, re_, w = (np.concatenate(parts).astype(np.float64) for parts in (starts, ends, weights))
     # Every frame-aligned constant segment.
     a, b = np.triu_indices(frames + 1, k=1)
@@ -203,14 +218,13 @@ def prior(truths: Sequence[Interval], infos: Sequence[Mapping[str, Any]]) -> dic
     }
 
 
-TASK = Task(
-    name="grounding",
+REWARD = Reward(
+    parse_answer=parse_exact,
+    grade=grade,
     parse_truth=parse_truth,
     parse_released=parse_released,
-    parse_exact=parse_exact,
     parse_loose=parse_loose,
     is_valid=lambda pred, truth: pred[0] <= pred[1],
-    grade=grade,
     render=render,
     prior=prior,
 )

@@ -5,9 +5,10 @@ of clip labels; E = sum over the labels c of |index of c in the answer - index o
 reward ``1 - E / E_max`` with E_max = n*n//2 (the reversed order); an answer that is not a
 permutation of the truth's labels scores 0. (It is not the sum over positions of |answer digit -
 truth digit|: on random answers that metric differs 76% / 85% of the time for 6 / 8 clips.)
-Strict reward and VIUBench acc: exact match.
+Binary reward and VIUBench acc: exact match. The task's declaration is
+``data_prep.tasks.jigsaw.TASK``.
 
->>> TASK.grade((3, 4, 1, 5, 2, 6), (3, 4, 1, 5, 6, 2)).smooth   # labels 6 and 2 one place off: E = 2
+>>> grade((3, 4, 1, 5, 2, 6), (3, 4, 1, 5, 6, 2)).smooth   # labels 6 and 2 one place off: E = 2
 0.8888888888888888
 """
 
@@ -20,11 +21,11 @@ from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
-from rewards.tasks.base import Grade, Task
+from data_prep.schema import MAX_JIGSAW_CLIPS as MAX_CLIPS  # one digit per clip (bottom layer)
+from rewards.tasks.base import Grade, Reward
 
 Order = tuple[int, ...]
 
-MAX_CLIPS = 9  # one digit per clip
 _DIGIT_RUN = re.compile(r"\d+")  # Unicode-aware: lenient parsing reads "３４１５６２"
 _SUBTYPE = re.compile(r"n([0-9]+)")
 
@@ -116,7 +117,7 @@ def label_displacement(pred: Order, truth: Order) -> int:
 
 
 def grade(pred: Order, truth: Order) -> Grade:
-    """Smooth (Eq. 7-8), strict and VIUBench (exact match) scores of a parsed answer.
+    """Smooth (Eq. 7-8), binary and VIUBench (exact match) scores of a parsed answer.
 
     >>> grade((6, 5, 4, 3, 2, 1), (1, 2, 3, 4, 5, 6)).smooth
     0.0
@@ -137,7 +138,7 @@ def render(pred: Order) -> str:
     return "".join(str(d) for d in pred)
 
 
-def prior(truths: Sequence[Order], infos: Sequence[Mapping[str, Any]]) -> dict:
+def prior(truths: Sequence[Order], infos: Sequence[Mapping[str, Any]], options: Mapping[str, Any]) -> dict:
     """Random-guess and best-constant figures for jigsaw rows of one clip count n (exact).
 
     Random guess: a uniform permutation. E depends only on the answer relative to the truth
@@ -146,7 +147,7 @@ def prior(truths: Sequence[Order], infos: Sequence[Mapping[str, Any]]) -> dict:
     Best constant: E is a sum over labels of |answer index - truth index|, so the mean over rows of
     every one of the n! constants is a lookup in an n x n cost table.
 
-    >>> round(prior([(1, 2, 3, 4, 5, 6)], [{}])["random_acc"] * 720, 6)
+    >>> round(prior([(1, 2, 3, 4, 5, 6)], [{}], {})["random_acc"] * 720, 6)
     1.0
     """
     sizes = {len(t) for t in truths}
@@ -183,14 +184,13 @@ def prior(truths: Sequence[Order], infos: Sequence[Mapping[str, Any]]) -> dict:
     }
 
 
-TASK = Task(
-    name="jigsaw",
+REWARD = Reward(
+    parse_answer=parse_exact,
+    grade=grade,
     parse_truth=parse_truth,
     parse_released=parse_released,
-    parse_exact=parse_exact,
     parse_loose=parse_loose,
     is_valid=is_permutation,
-    grade=grade,
     render=render,
     prior=prior,
 )

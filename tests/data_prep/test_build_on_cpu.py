@@ -9,13 +9,15 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from data_prep import build as build_module
 from data_prep import schema
 from data_prep.build import build_dataset, read_rows
 from data_prep.builders.mixes import load_mix, parse_mix
 from data_prep.builders.plan import plan_samples
 from data_prep.builders.splits import split_of, split_score
 from data_prep.cli import main
-from data_prep.frames import load_manifest
+from data_prep.embedded import embedded_videos
+from data_prep.frames import CONFIG, extract_frames, load_manifest
 from rewards.priors import answer_priors
 
 
@@ -213,7 +215,52 @@ def test_eval_fraction_is_honoured_and_shared_by_the_folder(frames_dir, tmp_path
     assert not (out / "example_mix.build.json").exists()
 
 
-def test_same_options_same_bytes_with_workers_and_resume(frames_dir, tmp_path, tree_digest):
+@pytest.fixture(scope="module")
+def split_frames(tmp_path_factory, synthetic_videos) -> Path:
+    """``frames_dir``'s videos with the default tier policy: each video's split tier only."""
+    out = tmp_path_factory.mktemp("split") / "frames"
+    extract_frames([str(p) for p in embedded_videos()] + [str(synthetic_videos)], out, progress=False)
+    return out
+
+
+def _portable(rows, frames: Path, out: Path) -> list:
+    return json.loads(json.dumps(rows).replace(str(frames), "FRAMES").replace(str(out), "OUT"))
+
+
+def test_split_tier_frames_build_the_same_datasets(frames_dir, split_frames, tmp_path):
+    """Storing only each video's split tier loses nothing a build reads (half the bytes)."""
+    for recipe, extra in (("videossr30k", {"size": 12}), ("viubench", {"per_subtype": 1})):
+        full = build_dataset(frames_dir, tmp_path / "full", recipe, seed=2, progress=False, **extra)
+        split = build_dataset(split_frames, tmp_path / "split", recipe, seed=2, progress=False, **extra)
+        assert split.rows > 0
+        assert _portable(read_rows(full.parquet), frames_dir, tmp_path / "full") == _portable(
+            read_rows(split.parquet), split_frames, tmp_path / "split")
+
+
+def test_build_refuses_another_split_than_the_frames_tiers(frames_dir, split_frames, tmp_path, capsys):
+    with pytest.raises(ValueError, match=r"eval_fraction=0\.2 \(frames_config\.json\), not 0\.5: build with "
+                       r"--eval-fraction 0\.2, or .*--eval-fraction 0\.5` \(or --all-tiers\)"):
+        build_dataset(split_frames, tmp_path / "a", "viubench", per_subtype=1, eval_fraction=0.5,
+                      progress=False)
+    assert not (tmp_path / "a").exists()
+    args = ["build", "--frames", str(split_frames), "--out", str(tmp_path / "b"), "--recipe", "viubench",
+            "--eval-fraction", "0.5", "--no-progress"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "frames_config.json" in err
+    # all tiers (recorded as null), or a folder from before the option (no key): any fraction builds
+    old = tmp_path / "old"
+    shutil.copytree(frames_dir, old)
+    config = json.loads((old / CONFIG).read_text())
+    assert config.pop("eval_fraction") is None
+    (old / CONFIG).write_text(json.dumps(config))
+    for folder in (frames_dir, old):
+        summary = build_dataset(folder, tmp_path / f"data_{folder.name}", "viubench", per_subtype=1,
+                                eval_fraction=0.5, progress=False)
+        assert summary.rows == 9
+
+
+def test_same_options_same_bytes_with_workers_and_resume(frames_dir, tmp_path, tree_digest, monkeypatch):
     out = tmp_path / "data"
     build_dataset(frames_dir, out, "viubench", per_subtype=2, seed=3, progress=False)
     first = (out / "viubench.parquet").read_bytes()
@@ -227,9 +274,13 @@ def test_same_options_same_bytes_with_workers_and_resume(frames_dir, tmp_path, t
     summary = build_dataset(frames_dir, out, "viubench", per_subtype=2, seed=3, progress=False)
     assert summary.newly_done == 3
     assert (out / "viubench.parquet").read_bytes() == first and tree_digest(out) == digest
-    # two worker processes: same bytes
+    # two worker processes (even for these few samples): same bytes
+    monkeypatch.setattr(build_module, "MIN_SAMPLES_PER_WORKER", 0)
     shutil.rmtree(out)
     build_dataset(frames_dir, out, "viubench", per_subtype=2, seed=3, workers=2, progress=False)
+    assert tree_digest(out) == digest
+    shutil.rmtree(out)  # three workers: another batching of the samples, same bytes
+    build_dataset(frames_dir, out, "viubench", per_subtype=2, seed=3, workers=3, progress=False)
     assert tree_digest(out) == digest
     # other options into the same folder are refused, not mixed
     with pytest.raises(ValueError, match="other options"):

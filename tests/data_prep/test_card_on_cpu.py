@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from data_prep.build import build_dataset, read_rows
-from data_prep.card import answer_statistics
+from data_prep.card import answer_statistics, storage_bytes
 
 
 def test_card_reports_counts_priors_and_command(frames_dir, tmp_path):
@@ -75,3 +76,19 @@ def test_card_lists_recorded_prompt_tokens_and_flags_stale_ones(frames_dir, tiny
     card = write_card(out).read_text()
     assert "Stale (recorded for another build of `viubench.parquet`; record again): `qwen3_vl`." in card
     assert "| `qwen3_vl` |" not in card
+
+
+def test_card_reports_bytes_per_video(frames_dir, tmp_path):
+    out = tmp_path / "data"
+    build_dataset(frames_dir, out, "viubench", per_subtype=2, seed=4, progress=False)
+    rows = read_rows(out / "viubench.parquet")
+    sizes = storage_bytes(out, rows)
+    written = sum(p.stat().st_size for p in (out / "frames").rglob("*.jpg"))  # one build: all its new frames
+    assert sizes["new"] == written > 0 and sizes["missing"] == 0 and sizes["referenced"] > 0
+    assert sizes["videos"] == len({r["extra_info"]["video_id"] for r in rows} | {
+        json.loads(r["extra_info"]["meta"]).get("partner_video_id") for r in rows} - {"", None})
+    card = (out / "README.md").read_text()
+    both = sizes["referenced"] + sizes["new"]
+    assert f"| both | {both / 1e6:.2f} MB | {both / sizes['videos'] / 1e6:.2f} MB |" in card
+    gone = [{**rows[0], "videos": [{"video": [str(tmp_path / "moved" / "000.jpg")]}]}]  # the frames folder moved
+    assert storage_bytes(out, gone)["missing"] == 1

@@ -26,6 +26,16 @@ def test_preview_writes_sheets_and_gallery(frames_dir, tmp_path):
             assert im.width > 500 and im.height > 300
     assert all(r["reward_model"]["ground_truth"] in html for r in rows)
 
+    # Same parquet again: the gallery is reused as it is (nothing redrawn); another limit redraws.
+    sheet = tmp_path / "prev" / links[0]
+    sheet.write_bytes(b"left alone")
+    assert main(["preview", "--data", str(out / "viubench.parquet"), "--out", str(tmp_path / "prev")]) == 0
+    assert sheet.read_bytes() == b"left alone"
+    assert main(["preview", "--data", str(out / "viubench.parquet"), "--out", str(tmp_path / "prev"),
+                 "--limit", "2"]) == 0
+    assert sheet.read_bytes() != b"left alone" and len(re.findall(r"<a href=", (tmp_path / "prev" / "index.html")
+                                                                  .read_text())) == 2
+
 
 def test_changed_frames_are_framed_in_red(frames_dir, tmp_path):
     out = tmp_path / "data"

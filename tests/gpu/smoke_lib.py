@@ -120,7 +120,7 @@ def prepare(work_dir: str | os.PathLike) -> Inputs:
     import yaml
 
     from data_prep.build import build_dataset
-    from data_prep.frames import extract_frames
+    from data_prep.frames import FrameOptions, extract_frames
     from data_prep.synthetic import SynthSpec, write_corpus
     from recipes.videossr.real_size import write_model_folder
     from recipes.videossr.tiny_models import build_tiny_model
@@ -129,12 +129,14 @@ def prepare(work_dir: str | os.PathLike) -> Inputs:
         shutil.rmtree(work)
     work.mkdir(parents=True)
     write_corpus(work / "videos", NUM_VIDEOS, seed=13, spec=SynthSpec(**VIDEO_SPEC))
-    summary = extract_frames([str(work / "videos")], work / "frames", progress=False)
+    # eval_fraction=0: every video is a training video, so the four rows use the train tier (the
+    # only one stored).
+    summary = extract_frames([str(work / "videos")], work / "frames", FrameOptions(eval_fraction=0.0),
+                             progress=False)
     if summary.ok != NUM_VIDEOS:
         raise RuntimeError(f"frame extraction: {summary}")
     mix = work / "gpu_smoke_mix.yaml"
     mix.write_text(yaml.safe_dump(MIX, sort_keys=False))
-    # eval_fraction=0: every video is a training video, so the four rows use the train tier.
     built = build_dataset(work / "frames", work / "data", str(mix), eval_fraction=0.0, progress=False)
     tiny = {kind: build_tiny_model(kind, work / "models" / f"tiny-{kind}") for kind in FAMILIES}
     real = {kind: write_model_folder(kind, work / "models" / f"real-{kind}", tiny_dir=tiny[kind])

@@ -9,7 +9,9 @@ import pytest
 
 from rewards import score
 from rewards.priors import answer_priors
-from rewards.tasks.grounding import SEGMENT_LENGTHS
+from data_prep.tasks.grounding import SEGMENT_LENGTH
+
+SEGMENT_LENGTHS = range(SEGMENT_LENGTH[0], SEGMENT_LENGTH[1] + 1)  # the paper's, declared once
 
 FRAMES = 48
 
@@ -24,13 +26,13 @@ def row(data_source: str, truth: str, index: int, **info) -> dict:
     }
 
 
-def grounding_rows(n: int, seed: int, subtype: str = "mirror") -> list[dict]:
-    """Rows drawn the way the paper's generator draws them."""
+def grounding_rows(n: int, seed: int, subtype: str = "mirror", lengths=SEGMENT_LENGTHS) -> list[dict]:
+    """Rows drawn the way the paper's generator draws them (segment lengths ``lengths``)."""
     rng = random.Random(seed)
     rows = []
     for i in range(n):
         fps = FRAMES / rng.uniform(10.0, 60.0)
-        length = rng.choice(SEGMENT_LENGTHS)
+        length = rng.choice(lengths)
         start = rng.randint(0, FRAMES - length)
         truth = f"{start / fps:.1f}-{(start + length) / fps:.1f}"
         rows.append(row(f"videossr/grounding/{subtype}", truth, i, sample_fps=fps, difficulty="standard"))
@@ -109,20 +111,26 @@ def test_jigsaw_figures_match_brute_force_over_all_orders():
     assert figures["best_acc_constant_acc"] == pytest.approx(0.1)  # 10 distinct random orders
 
 
+def _seconds(r, a, b):
+    fps = r["extra_info"]["sample_fps"]
+    return f"{round(a / fps, 1):.1f}-{round(b / fps, 1):.1f}"
+
+
+def _generator_guess(rows, lengths) -> float:
+    """Brute force through rewards.score: mean IoU of every segment the generator can draw."""
+    return sum(
+        mean_score(rows, lambda r, s=s, n=n: _seconds(r, s, s + n)) / (len(lengths) * (FRAMES - n + 1))
+        for n in lengths
+        for s in range(FRAMES - n + 1)
+    )
+
+
 def test_grounding_figures_match_brute_force_through_score():
     rows = grounding_rows(6, seed=4)
     figures = answer_priors(rows)["videossr/grounding/mirror"]
+    seconds = _seconds
 
-    def seconds(r, a, b):
-        fps = r["extra_info"]["sample_fps"]
-        return f"{round(a / fps, 1):.1f}-{round(b / fps, 1):.1f}"
-
-    generator_guess = sum(
-        mean_score(rows, lambda r, s=s, n=n: seconds(r, s, s + n)) / (len(SEGMENT_LENGTHS) * (FRAMES - n + 1))
-        for n in SEGMENT_LENGTHS
-        for s in range(FRAMES - n + 1)
-    )
-    assert figures["generator_guess_acc"] == pytest.approx(generator_guess, abs=1e-9)
+    assert figures["generator_guess_acc"] == pytest.approx(_generator_guess(rows, SEGMENT_LENGTHS), abs=1e-9)
     whole_video = mean_score(rows, lambda r: seconds(r, 0, FRAMES))
     assert figures["random_score"] == pytest.approx(whole_video, abs=1e-9)
     assert figures["random_acc"] == figures["random_score"]
@@ -134,6 +142,20 @@ def test_grounding_figures_match_brute_force_through_score():
     assert figures["best_constant_score"] == pytest.approx(max(constants.values()), abs=1e-9)
     a, b = map(int, figures["best_constant"].split()[1].split("-"))
     assert constants[(a, b)] == pytest.approx(max(constants.values()), abs=1e-9)
+
+
+def test_grounding_prior_uses_the_segment_length_the_rows_were_built_with():
+    # A mix overriding segment_length: the generator's distribution is the build's, not the paper's.
+    lengths = range(4, 7)
+    rows = grounding_rows(6, seed=11, lengths=lengths)
+    built_with = {"grounding": {"segment_length": [4, 6]}}
+    figures = answer_priors(rows, built_with)["videossr/grounding/mirror"]
+    assert figures["generator_guess_acc"] == pytest.approx(_generator_guess(rows, lengths), abs=1e-9)
+    paper = answer_priors(rows)["videossr/grounding/mirror"]  # the declared default, 8..16
+    assert paper["generator_guess_acc"] == pytest.approx(_generator_guess(rows, SEGMENT_LENGTHS), abs=1e-9)
+    assert figures["generator_guess_acc"] != pytest.approx(paper["generator_guess_acc"], abs=1e-3)
+    # options of other tasks, or of no task, change nothing
+    assert answer_priors(rows, {"counting": {"placement": "spaced"}}) == answer_priors(rows)
 
 
 def test_grounding_random_row_reproduces_the_papers_within_one_point():

@@ -69,7 +69,7 @@ def test_malformed_ground_truth_names_the_row_instead_of_scoring_zero():
 
 @pytest.mark.parametrize(
     "options",
-    [dict(parse_mode="loose"), dict(reward_mode="binary"), dict(format_weight=1.5), dict(format_weight="x")],
+    [dict(parse_mode="loose"), dict(reward_mode="bogus"), dict(format_weight=1.5), dict(format_weight="x")],
 )
 def test_bad_options_raise(options):
     with pytest.raises(ValueError):
@@ -321,3 +321,13 @@ def test_one_megabyte_responses_parse_in_linear_time_and_earn_nothing(name):
                 result = score(data_source, response, truth, parse_mode=parse_mode)
                 check_result(result)
                 assert result["score"] == 0.0 and not math.isnan(result["score"])
+
+
+@pytest.mark.parametrize("data_source", sorted(SAMPLES))
+@pytest.mark.parametrize("response", ["12.3-20.1", "341562", "3,1,5", "13-20", "no idea", "73125846"])
+def test_reward_mode_strict_is_a_deprecated_alias_of_binary(data_source, response):
+    truth = SAMPLES[data_source]
+    with pytest.warns(DeprecationWarning, match="use 'binary'"):
+        old = score(data_source, response, truth, reward_mode="strict")
+    assert old == score(data_source, response, truth, reward_mode="binary")
+    assert old["task_reward"] in (0.0, 1.0)

@@ -11,12 +11,14 @@ Commands (one module each, registered in ``COMMANDS``):
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from data_prep.jsonl import write_atomic
-from data_prep.schema import EVAL_MAX_PIXELS
+from data_prep.schema import EVAL_MAX_PIXELS, NUM_FRAMES
 from recipes.videossr.eval.backends.base import AUTO, check_gpu_memory_utilization, parse_max_model_len
 from rewards.scoring import DEFAULT_PARSE_MODE, PARSE_MODES
 
@@ -81,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--name", default=None, help="benchmark name (default: items file stem)")
     d.add_argument("--kind", default="auto", choices=["auto", "mc", "tg"])
     d.add_argument("--fps", type=float, default=2.0, help="frame sampling rate (paper: 2)")
-    d.add_argument("--max-frames", type=int, nargs="+", default=[48], help="frame budgets (paper: 32 48 64)")
+    d.add_argument("--max-frames", type=int, nargs="+", default=[NUM_FRAMES], help="frame budgets (paper: 32 48 64)")
     d.add_argument("--max-pixels", type=int, default=EVAL_MAX_PIXELS, help="per frame (paper: 512*512)")
 
     t = sub.add_parser("table", allow_abbrev=False, help=COMMANDS["table"])
@@ -95,16 +97,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def config_from_args(config_class, args: argparse.Namespace, **converted: Any):
+    """``config_class`` from the parsed flags: each field takes the flag of the same name (argparse's
+    dest: ``--batch-size`` -> ``batch_size``); fields without a flag keep their default; ``converted``
+    overrides values that need another type. A new option is its field plus its ``add_argument``.
+    """
+    names = {field.name for field in dataclasses.fields(config_class)}
+    return config_class(**{**{k: v for k, v in vars(args).items() if k in names}, **converted})
+
+
 def _run_viubench(args: argparse.Namespace) -> int:
     from recipes.videossr.eval.viubench import ViubenchConfig, run_viubench
 
-    config = ViubenchConfig(
-        model=args.model, data=args.data, out=args.out, backend=args.backend, label=args.label,
-        batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, max_pixels=args.max_pixels,
-        limit=args.limit, retry_errors=args.retry_errors, parse_mode=args.parse_mode, device=args.device,
-        dtype=args.dtype, tensor_parallel_size=args.tensor_parallel_size,
-        gpu_memory_utilization=args.gpu_memory_utilization, max_model_len=args.max_model_len,
-    )
+    config = config_from_args(ViubenchConfig, args)
     summary = run_viubench(config, progress=not args.quiet)
     print((Path(args.out) / "results.md").read_text())
     return 0 if summary else 1
@@ -113,14 +118,7 @@ def _run_viubench(args: argparse.Namespace) -> int:
 def _run_downstream(args: argparse.Namespace) -> int:
     from recipes.videossr.eval.downstream.runner import DownstreamConfig, run_downstream
 
-    config = DownstreamConfig(
-        model=args.model, items=args.items, out=args.out, videos=args.videos, name=args.name, kind=args.kind,
-        backend=args.backend, fps=args.fps, max_frames=tuple(args.max_frames), max_pixels=args.max_pixels,
-        batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, limit=args.limit,
-        retry_errors=args.retry_errors, device=args.device, dtype=args.dtype,
-        tensor_parallel_size=args.tensor_parallel_size, gpu_memory_utilization=args.gpu_memory_utilization,
-        max_model_len=args.max_model_len,
-    )
+    config = config_from_args(DownstreamConfig, args, max_frames=tuple(args.max_frames))
     run_downstream(config, progress=not args.quiet)
     print((Path(args.out) / "summary.md").read_text())
     return 0

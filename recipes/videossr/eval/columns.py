@@ -1,8 +1,11 @@
 """The VIUBench column layout of the paper's Table 1: 9 subtypes, 3 task averages, Overall.
 
 A column is one ``data_source`` (``videossr/<task>/<subtype>``, see ``rewards.naming``). Overall is
-the unweighted mean of the 9 subtype columns (not of the 3 task averages), as in the paper.
-Adding a subtype to the benchmark is one line in ``SUBTYPE_COLUMNS``.
+the unweighted mean of the subtype columns (not of the task averages), as in the paper. The columns
+are not listed here: each task declares its own (``PretextTask.columns``: subtype and header label,
+in table order; ``average_label``), and the paper's layout is the shipped tasks' declarations in
+Table 1 order (``data_prep.tasks.registry.SHIPPED``). A fork's table adds its tasks with
+``layout(extra=[...])``.
 
 >>> SUBTYPE_COLUMNS[0]
 Column(data_source='videossr/counting/easy', label='Cnt-E', task='counting')
@@ -12,9 +15,9 @@ Column(data_source='videossr/counting/easy', label='Cnt-E', task='counting')
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, Iterable, NamedTuple, Optional
 
-from rewards.naming import make_data_source
+from data_prep.tasks.registry import PretextTask, get_task, shipped_tasks
 
 
 class Column(NamedTuple):
@@ -23,47 +26,58 @@ class Column(NamedTuple):
     task: str
 
 
-def _col(task: str, subtype: str, label: str) -> Column:
-    return Column(make_data_source(task, subtype), label, task)
+class Layout(NamedTuple):
+    """The columns of one results table: subtype columns, then (task, average header) in task order."""
+
+    columns: tuple[Column, ...]
+    averages: tuple[tuple[str, str], ...]
 
 
-SUBTYPE_COLUMNS: tuple[Column, ...] = (
-    _col("counting", "easy", "Cnt-E"),
-    _col("counting", "hard", "Cnt-H"),
-    _col("grounding", "channel_swap", "Chan"),
-    _col("grounding", "rotate_180", "Rot"),
-    _col("grounding", "zoom_out", "ZoomOut"),
-    _col("grounding", "mirror", "Mirror"),
-    _col("grounding", "shuffle", "Shuffle"),
-    _col("jigsaw", "n6", "Jig-6"),
-    _col("jigsaw", "n8", "Jig-8"),
-)
+def _task(ref: Any) -> PretextTask:
+    return ref if isinstance(ref, PretextTask) else get_task(str(ref))
 
+
+def layout(tasks: Optional[Iterable[Any]] = None, extra: Iterable[Any] = ()) -> Layout:
+    """The table of ``tasks`` (names, import paths or declarations; default: the shipped tasks in
+    Table 1 order) followed by the ``extra`` ones; a task that declares no columns is left out.
+
+    >>> [c.label for c in layout(["jigsaw"]).columns], layout(["jigsaw"]).averages
+    (['Jig-6', 'Jig-8'], (('jigsaw', 'Jig-Avg'),))
+    """
+    chosen = [_task(t) for t in (shipped_tasks().values() if tasks is None else tasks)] + [_task(t) for t in extra]
+    columns: list[Column] = []
+    averages: list[tuple[str, str]] = []
+    for task in chosen:
+        if not task.columns or any(name == task.name for name, _ in averages):
+            continue
+        columns += [Column(task.data_source(subtype), label, task.name) for subtype, label in task.columns]
+        averages.append((task.name, task.avg_label))
+    return Layout(tuple(columns), tuple(averages))
+
+
+PAPER = layout()
+SUBTYPE_COLUMNS: tuple[Column, ...] = PAPER.columns
 # Task order and the header of each task-average column.
-TASK_AVERAGES: tuple[tuple[str, str], ...] = (
-    ("counting", "Cnt-Avg"),
-    ("grounding", "Grd-Avg"),
-    ("jigsaw", "Jig-Avg"),
-)
+TASK_AVERAGES: tuple[tuple[str, str], ...] = PAPER.averages
 OVERALL = "Overall"
 
 
-def columns_of_task(task: str) -> list[Column]:
+def columns_of_task(task: str, table: Layout = PAPER) -> list[Column]:
     """The subtype columns of one task, in table order.
 
     >>> len(columns_of_task("grounding"))
     5
     """
-    return [c for c in SUBTYPE_COLUMNS if c.task == task]
+    return [c for c in table.columns if c.task == task]
 
 
-def table_headers() -> list[str]:
-    """All metric headers in Table 1 order: each task's subtypes then its average, then Overall.
+def table_headers(table: Layout = PAPER) -> list[str]:
+    """All metric headers in table order: each task's subtypes then its average, then Overall.
 
     >>> table_headers()[:3]
     ['Cnt-E', 'Cnt-H', 'Cnt-Avg']
     """
     headers: list[str] = []
-    for task, avg_label in TASK_AVERAGES:
-        headers += [c.label for c in columns_of_task(task)] + [avg_label]
+    for task, avg_label in table.averages:
+        headers += [c.label for c in columns_of_task(task, table)] + [avg_label]
     return headers + [OVERALL]

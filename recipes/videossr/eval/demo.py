@@ -1,8 +1,8 @@
-"""The evaluation step of ``python -m data_prep demo``: VIUBench with a tiny model on the demo data.
+"""The evaluation step of ``make demo``: VIUBench with a tiny model on the demo data.
 
-Registered in ``data_prep/commands/demo.py`` as ``("recipes.videossr.eval.demo", "demo_step")``,
-after the step that builds ``<out>/data/viubench.parquet``; reuses ``<out>/models/tiny-qwen2_5_vl``. The tiny random Qwen2.5-VL scores ~0:
-the step shows the outputs and the accounting, not a model. Re-running reuses finished answers.
+One of ``recipes/videossr/demo.py``'s ``STEPS``, after ``data_prep``'s demo stage that builds
+``<out>/data/viubench.parquet``; reuses ``<out>/models/tiny-qwen2_5_vl``. The tiny random Qwen2.5-VL
+scores ~0: the step shows the outputs and the accounting, not a model. Re-running reuses finished answers.
 
 >>> # demo_step(Path("outputs/demo"), args) -> ["viubench eval: 27 questions ... -> outputs/demo/eval/..."]
 """

@@ -17,28 +17,36 @@ single answer given to every question of a subtype (how much a degenerate model 
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
+from recipes.videossr.eval.columns import PAPER, Layout
 from recipes.videossr.eval.table import ResultsRow, row_from_means
 
 RANDOM_GUESS = "Random guess"
 BEST_CONSTANT = "Best constant"
 
 
-def _priors(rows: list[dict[str, Any]]) -> Mapping[str, Mapping[str, Any]]:
+Options = Optional[Mapping[str, Mapping[str, Any]]]
+
+
+def _priors(rows: list[dict[str, Any]], options: Options = None) -> Mapping[str, Mapping[str, Any]]:
     from rewards.priors import answer_priors
 
     clean = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
-    return answer_priors(clean)
+    return answer_priors(clean, options)
 
 
-def random_guess_row(rows: list[dict[str, Any]]) -> ResultsRow:
-    """The random-guess row for these questions (per data_source, via the rewards scorer)."""
-    priors = _priors(rows)
-    return row_from_means(RANDOM_GUESS, {ds: float(p["random_acc"]) for ds, p in priors.items()})
+def random_guess_row(rows: list[dict[str, Any]], layout: Layout = PAPER, options: Options = None) -> ResultsRow:
+    """The random-guess row for these questions (per data_source, via the rewards scorer).
+
+    ``options``: the build's generator options (``<stem>.build.json``), when a mix overrode a default.
+    """
+    priors = _priors(rows, options)
+    return row_from_means(RANDOM_GUESS, {ds: float(p["random_acc"]) for ds, p in priors.items()}, layout)
 
 
-def best_constant_row(rows: list[dict[str, Any]]) -> ResultsRow:
+def best_constant_row(rows: list[dict[str, Any]], layout: Layout = PAPER, options: Options = None) -> ResultsRow:
     """The best-constant-answer row for these questions (per data_source)."""
-    priors = _priors(rows)
-    return row_from_means(BEST_CONSTANT, {ds: float(p["best_acc_constant_acc"]) for ds, p in priors.items()})
+    priors = _priors(rows, options)
+    means = {ds: float(p["best_acc_constant_acc"]) for ds, p in priors.items()}
+    return row_from_means(BEST_CONSTANT, means, layout)

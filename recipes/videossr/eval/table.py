@@ -3,7 +3,9 @@
 Values are percentages. A subtype column is the mean per-sample metric over ALL its questions
 (failures count as 0); a task average is the mean of its subtype columns; Overall is the mean of
 the 9 subtype columns. A column whose questions are absent is empty, and so is every average
-that would need it (an Overall over fewer subtypes is not comparable with the paper).
+that would need it (an Overall over fewer subtypes is not comparable with the paper). Every
+function takes the table's ``layout`` (``columns.layout``; default the paper's), so a fork's task
+gets its own columns, average and a place in Overall.
 
 >>> recs = [{"group": "videossr/jigsaw/n6", "metric": 1.0, "status": "ok"},
 ...         {"group": "videossr/jigsaw/n6", "metric": 0.0, "status": "unparsable"}]
@@ -21,7 +23,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from recipes.videossr.eval.columns import OVERALL, SUBTYPE_COLUMNS, TASK_AVERAGES, columns_of_task, table_headers
+from recipes.videossr.eval.columns import OVERALL, PAPER, SUBTYPE_COLUMNS, Layout, columns_of_task, table_headers
 from recipes.videossr.eval.samples import STATUSES, status_counts
 
 
@@ -36,32 +38,33 @@ def _mean(xs: list[float]) -> float:
     return sum(xs) / len(xs)
 
 
-def row_from_means(label: str, means: Mapping[str, float]) -> ResultsRow:
+def row_from_means(label: str, means: Mapping[str, float], layout: Layout = PAPER) -> ResultsRow:
     """A table row from per-data_source mean metrics in [0, 1] (averages derived here).
 
     >>> row_from_means("r", {c.data_source: 0.5 for c in SUBTYPE_COLUMNS}).values["Overall"]
     50.0
     """
     values: dict[str, float | None] = {}
-    for task, avg_label in TASK_AVERAGES:
+    for task, avg_label in layout.averages:
         task_values = []
-        for col in columns_of_task(task):
+        for col in columns_of_task(task, layout):
             v = means.get(col.data_source)
             values[col.label] = None if v is None else 100.0 * v
             task_values.append(values[col.label])
         values[avg_label] = None if None in task_values else _mean(task_values)
-    subtype_values = [values[c.label] for c in SUBTYPE_COLUMNS]
+    subtype_values = [values[c.label] for c in layout.columns]
     values[OVERALL] = None if None in subtype_values else _mean(subtype_values)
     return ResultsRow(label, values)
 
 
-def results_row(label: str, records: Iterable[dict[str, Any]]) -> ResultsRow:
+def results_row(label: str, records: Iterable[dict[str, Any]], layout: Layout = PAPER) -> ResultsRow:
     """Aggregate per-sample records (``group`` = data_source, ``metric``, ``status``) into a row."""
     by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in records:
         by_source[r["group"]].append(r)
-    row = row_from_means(label, {ds: _mean([float(r["metric"]) for r in rs]) for ds, rs in by_source.items()})
-    order = [c.data_source for c in SUBTYPE_COLUMNS]  # Table 1 order, then any other sources
+    means = {ds: _mean([float(r["metric"]) for r in rs]) for ds, rs in by_source.items()}
+    row = row_from_means(label, means, layout)
+    order = [c.data_source for c in layout.columns]  # table order, then any other sources
     sources = sorted(by_source, key=lambda ds: (order.index(ds) if ds in order else len(order), ds))
     row.counts = {ds: {"n": len(by_source[ds]), **status_counts(by_source[ds])} for ds in sources}
     return row
@@ -80,9 +83,9 @@ def _fmt(value: float | None, digits: int) -> str:
     return str(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
-def to_markdown(rows: Iterable[ResultsRow], digits: int = 1) -> str:
+def to_markdown(rows: Iterable[ResultsRow], digits: int = 1, layout: Layout = PAPER) -> str:
     """Markdown table, one line per row, Table 1 column order; empty cells are '-'."""
-    headers = table_headers()
+    headers = table_headers(layout)
     lines = ["| Model | " + " | ".join(headers) + " |", "|---|" + "---:|" * len(headers)]
     for row in rows:
         cells = [_fmt(row.values.get(h), digits) or "-" for h in headers]
@@ -90,11 +93,11 @@ def to_markdown(rows: Iterable[ResultsRow], digits: int = 1) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_csv(rows: Iterable[ResultsRow], digits: int = 2) -> str:
+def to_csv(rows: Iterable[ResultsRow], digits: int = 2, layout: Layout = PAPER) -> str:
     """CSV with a ``model`` column then the Table 1 headers; unavailable cells are empty."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    headers = table_headers()
+    headers = table_headers(layout)
     writer.writerow(["model", *headers])
     for row in rows:
         writer.writerow([row.label, *[_fmt(row.values.get(h), digits) for h in headers]])
@@ -113,7 +116,7 @@ def accounting_markdown(row: ResultsRow) -> str:
     return "\n".join(lines) + "\n"
 
 
-def unknown_sources(row: ResultsRow) -> list[str]:
+def unknown_sources(row: ResultsRow, layout: Layout = PAPER) -> list[str]:
     """data_sources that were evaluated but have no Table 1 column (reported, not tabulated)."""
-    known = {c.data_source for c in SUBTYPE_COLUMNS}
+    known = {c.data_source for c in layout.columns}
     return [ds for ds in row.counts if ds not in known]

@@ -115,3 +115,15 @@ def test_doc_to_text_and_visual(task, docs, tmp_path, monkeypatch):
     assert frames == len(clip["video"])  # every frame kept, none duplicated
     assert float(rate) == pytest.approx(float(Fraction(clip["sample_fps"]).limit_denominator(1000)), rel=1e-3)
     assert task["doc_to_visual"](jigsaw) == files  # cached: encoded once
+
+
+def test_metric_list_equals_the_declared_columns(task):
+    # metric_list is YAML and cannot be computed: it must name exactly the tasks' declared columns,
+    # in table order, each aggregated by the utils function of the same name.
+    from recipes.videossr.eval.columns import OVERALL, SUBTYPE_COLUMNS
+    from recipes.videossr.eval.lmms_eval_task import utils
+
+    assert list(utils.METRICS.values()) == [c.label for c in SUBTYPE_COLUMNS] + [OVERALL]
+    assert [m["metric"] for m in task["metric_list"]] == list(utils.METRICS)
+    for metric in task["metric_list"]:
+        assert metric["aggregation"].__name__ == f"aggregate_{utils.METRICS[metric['metric']]}"

@@ -167,6 +167,30 @@ def test_other_rollout_engines_are_refused(rollout):
             hf_model_type=family)
 
 
+def expected_cache_entries(family: str, clips: int) -> int:
+    """Entries left by one prompt: Qwen2.5-VL the builder's and the video features'; Qwen3-VL each
+    clip's expansion and the features (per clip for one clip, else only their concatenation)."""
+    return 2 if family == "qwen2_5_vl" else clips + 1
+
+
+def expected_cache_counts(family: str, clips: int, n: int) -> tuple[int, int]:
+    """``(misses, hits)`` of the processor cache for one prompt of ``clips`` clips run by n sessions.
+
+    Every miss is one computation for the whole prompt; the video processor runs once per clip.
+
+    - Qwen2.5-VL: verl's builder (1 miss, n - 1 hits), which computes the clips' video features
+      (1 miss) that post-processing then reuses (n hits).
+    - Qwen3-VL: each clip's expansion (1 miss, n - 1 hits) computes that clip's features (1 miss);
+      post-processing reuses them: one clip, the same entry (n hits); several, their concatenation
+      (1 miss, n - 1 hits; the per-clip entries are dropped).
+    """
+    if family == "qwen2_5_vl":
+        return 2, (n - 1) + n
+    if clips == 1:
+        return 2, (n - 1) + n
+    return 2 * clips + 1, (n - 1) * clips + (n - 1)
+
+
 def _generate_repeated(worker, source: str, n: int, cache_mb: int):
     """``generate_sequences`` on one row repeated n times (GRPO's sessions), with the given cache size."""
     from recipes.videossr.processor_cache import PROCESSOR_CACHE
@@ -211,8 +235,8 @@ def test_the_processor_cache_is_byte_identical_and_shared_by_the_sessions(rollou
         assert len(a["video_data"]) == len(b["video_data"]) == ROWS[source]
         for (fa, ma), (fb, mb) in zip(a["video_data"], b["video_data"]):
             assert torch.equal(torch.as_tensor(fa), torch.as_tensor(fb)) and dict(ma) == dict(mb)
-    stages = ROWS[source] + 1 if family == "qwen3_vl" else 2  # per-clip prompt expansion / builder, then postprocess
-    assert stats["misses"] == stages and stats["hits"] == (n - 1) * stages
+    assert (stats["misses"], stats["hits"]) == expected_cache_counts(family, ROWS[source], n)
+    assert stats["entries"] == expected_cache_entries(family, ROWS[source])
 
 
 def test_post_processing_shares_the_video_features_when_the_answers_differ(rollout):
@@ -253,5 +277,5 @@ def test_post_processing_shares_the_video_features_when_the_answers_differ(rollo
             assert torch.equal(plain.batch[name][i], cached.batch[name][j]), name
         a, b = plain.non_tensor_batch["multi_modal_inputs"][i], cached.non_tensor_batch["multi_modal_inputs"][j]
         assert a.keys() == b.keys() and all(a[k].dtype == b[k].dtype and torch.equal(a[k], b[k]) for k in a)
-    stages = ROWS[source] + 1 if family == "qwen3_vl" else 2
-    assert stats["misses"] == stages and stats["hits"] == (n - 1) * stages
+    assert (stats["misses"], stats["hits"]) == expected_cache_counts(family, ROWS[source], n)
+    assert stats["entries"] == expected_cache_entries(family, ROWS[source])

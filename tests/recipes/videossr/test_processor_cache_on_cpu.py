@@ -107,3 +107,31 @@ def test_the_option_is_read_from_data_videossr_and_accepted_by_the_dataset():
         assert recipe_options({"videossr": {"processor_cache_mb": 64}})["processor_cache_mb"] == 64
     finally:
         processor_cache.PROCESSOR_CACHE.resize(processor_cache.DEFAULT_MB << 20)
+
+
+def test_entries_sharing_tensors_count_their_bytes_once():
+    cache = ProcessorCache(max_bytes=1 << 20)
+    features = {"pixel_values_videos": torch.zeros(100), "video_grid_thw": torch.zeros(2, dtype=torch.int64)}
+    cache.get_or_compute("video", lambda: features)
+    cache.get_or_compute("builder", lambda: ([1, 2, 3], dict(features)))  # the same tensors
+    cache.get_or_compute("view", lambda: features["pixel_values_videos"][:10])  # a view: the same storage
+    assert cache.stats()["bytes"] == 400 + 16 and cache.stats()["entries"] == 3
+    cache.discard("video")
+    cache.discard("view")
+    assert cache.stats()["bytes"] == 416  # still held by "builder"
+    cache.discard("builder")
+    cache.discard("missing")
+    assert cache.stats() == {"entries": 0, "bytes": 0, "hits": 0, "misses": 3}
+
+
+def test_peek_neither_computes_nor_counts():
+    cache = ProcessorCache(max_bytes=1 << 20)
+    assert cache.peek("k") is None
+    value = cache.get_or_compute("k", lambda: [1])
+    assert cache.peek("k") is value and cache.stats()["hits"] == 0 and cache.stats()["misses"] == 1
+
+
+def test_token_ids_are_not_walked_for_bytes():
+    cache = ProcessorCache(max_bytes=1 << 20)
+    cache.get_or_compute("ids", lambda: tuple(range(100_000)))
+    assert cache.stats()["bytes"] == 0 and cache.stats()["entries"] == 1

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-MODULES = ["compose", "dataset", "decode_cache", "jigsaw_reshuffle", "real_size", "row_checks", "tiny_models",
-           "token_counts"]
+MODULES = ["compose", "dataset", "decode_cache", "jigsaw_reshuffle", "processor_cache", "real_size", "row_checks",
+           "tiny_models", "token_counts", "video_features"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -108,3 +108,29 @@ def test_demo_step_records_the_demo_data(built, tiny_qwen25vl_dir, tiny_qwen3vl_
     assert sorted(record["models"]) == ["qwen2_5_vl", "qwen3_vl"]
     assert "### Prompt tokens" in (out / "data" / "README.md").read_text()
     assert "Not recorded" not in (out / "data" / "README.md").read_text()
+
+
+def test_unchanged_inputs_reuse_the_record_without_the_processor(built, tiny_qwen3vl_dir, tmp_path, monkeypatch):
+    """A resumed demo must not pay for transformers: same parquet + same processor files -> no measuring."""
+    parquet = tmp_path / "viubench.parquet"
+    shutil.copyfile(built / "viubench.parquet", parquet)
+    model = shutil.copytree(tiny_qwen3vl_dir, tmp_path / "model")
+    path = record_token_counts(parquet, model)
+    first = path.read_bytes()
+    assert json.loads(first)["models"]["qwen3_vl"]["processor_files_sha256"] == token_counts.processor_files_sha256(model)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("measured again although nothing changed")
+
+    monkeypatch.setattr(token_counts, "prompt_token_counts", refuse)
+    monkeypatch.setattr("transformers.AutoProcessor.from_pretrained", refuse)
+    assert record_token_counts(parquet, model).read_bytes() == first
+
+    # A processor file changes (same settings): the processor is loaded and checked, the counts kept.
+    monkeypatch.undo()
+    (model / "tokenizer_config.json").write_text((model / "tokenizer_config.json").read_text() + "\n")
+    monkeypatch.setattr(token_counts, "prompt_token_counts", refuse)
+    entry = json.loads(record_token_counts(parquet, model).read_text())["models"]["qwen3_vl"]
+    assert entry["processor_files_sha256"] == token_counts.processor_files_sha256(model) != json.loads(first)[
+        "models"]["qwen3_vl"]["processor_files_sha256"]
+    assert entry["data_sources"] == json.loads(first)["models"]["qwen3_vl"]["data_sources"]

@@ -10,14 +10,19 @@ All in percent over EVERY item: unparsable answers, errors and missing videos co
 
 from __future__ import annotations
 
+from rewards.tasks.grounding import iou
+
 RECALL_THRESHOLDS = (0.3, 0.5, 0.7)
 
 
 def interval_iou(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Temporal IoU of two [start, end] intervals; 0 when they do not overlap or are empty."""
-    inter = max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
-    union = (a[1] - a[0]) + (b[1] - b[0]) - inter
-    return inter / union if union > 0 else 0.0
+    """Temporal IoU of two ordered [start, end] intervals: the grounding reward's ``iou`` (one
+    definition for training and evaluation); 0 when they do not overlap, and when both are empty.
+
+    Both empty is the one case where the reward differs (it gives 1.0 to an instant that equals the
+    true instant); this benchmark's convention has always scored it 0.
+    """
+    return iou(a, b) if (a[1] - a[0]) + (b[1] - b[0]) > 0 else 0.0
 
 
 def grounding_summary(ious: list[float]) -> dict[str, float]:

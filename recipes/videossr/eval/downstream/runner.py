@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from data_prep.jsonl import write_atomic
-from data_prep.schema import EVAL_MAX_PIXELS, EVAL_MIN_PIXELS
+from data_prep.schema import EVAL_MAX_PIXELS, EVAL_MIN_PIXELS, NUM_FRAMES
 from recipes.videossr.eval.backends import GenerationSettings, load_backend
 from recipes.videossr.eval.backends.base import AUTO, model_len_for, worst_case_prompt_tokens
 from recipes.videossr.eval.downstream import items as items_mod
@@ -55,7 +55,7 @@ class DownstreamConfig:
     kind: str = "auto"  # mc | tg | auto (from the answers)
     backend: str = "hf"
     fps: float = 2.0
-    max_frames: tuple[int, ...] = (48,)
+    max_frames: tuple[int, ...] = (NUM_FRAMES,)  # frame budgets (paper: 32 48 64)
     max_pixels: int = EVAL_MAX_PIXELS
     min_pixels: int = EVAL_MIN_PIXELS
     batch_size: int = 8

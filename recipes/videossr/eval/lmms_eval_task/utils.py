@@ -5,6 +5,9 @@
 ``aggregate_*`` computes one Table 1 column with ``recipes.videossr.eval.table``, so lmms-eval and
 ``python -m recipes.videossr.eval viubench`` report the same numbers for the same outputs.
 A column whose questions are absent aggregates to NaN (the in-tree table leaves it empty).
+The metrics and their ``aggregate_<metric>`` functions come from the tasks' declared columns
+(``recipes.videossr.eval.columns``); ``viubench.yaml``'s ``metric_list`` must name the same
+(YAML cannot compute them; ``tests/recipes/eval/test_eval_lmms_task_on_cpu.py`` checks it).
 
 >>> doc = {"data_source": "videossr/jigsaw/n6", "reward_model": {"ground_truth": "341562"}}
 >>> # viubench_process_results(doc, ["341562"])["jig_6"]["metric"] -> 1.0
@@ -42,7 +45,10 @@ def viubench_doc_to_target(doc: dict[str, Any]) -> str:
 
 def viubench_process_results(doc: dict[str, Any], results: list[str]) -> dict[str, dict[str, Any]]:
     """Score the model output; the same per-sample entry is offered to every column's metric."""
-    scored = score_viubench(doc["data_source"], results[0], viubench_doc_to_target(doc))
+    info = doc.get("extra_info")  # routes a fork's task by the import path its rows record
+    scored = score_viubench(
+        doc["data_source"], results[0], viubench_doc_to_target(doc), extra_info=info if isinstance(info, dict) else None
+    )
     entry = {"data_source": doc["data_source"], "metric": scored.metric, "parsed": scored.parsed is not None}
     return {name: entry for name in METRICS}
 
@@ -63,13 +69,7 @@ def _aggregator(header: str):
     return aggregate
 
 
-aggregate_cnt_e = _aggregator("Cnt-E")
-aggregate_cnt_h = _aggregator("Cnt-H")
-aggregate_chan = _aggregator("Chan")
-aggregate_rot = _aggregator("Rot")
-aggregate_zoomout = _aggregator("ZoomOut")
-aggregate_mirror = _aggregator("Mirror")
-aggregate_shuffle = _aggregator("Shuffle")
-aggregate_jig_6 = _aggregator("Jig-6")
-aggregate_jig_8 = _aggregator("Jig-8")
-aggregate_overall = _aggregator(OVERALL)
+# aggregate_cnt_e, aggregate_cnt_h, ..., aggregate_overall: one per metric, named as viubench.yaml cites them
+for _metric, _header in METRICS.items():
+    globals()[f"aggregate_{_metric}"] = _aggregator(_header)
+del _metric, _header

@@ -1,0 +1,1 @@
+"""A fork's own package of pretext tasks (on the path like any installed package)."""
