@@ -118,7 +118,7 @@ def build_dataset(
     records = {r["video_id"]: r for r in load_manifest(frames)}
     _check_out_dir(out, frames, records.values())
     _check_frames_split(frames, eval_fraction)
-    tier, max_pixels, min_pixels = SPLIT_PIXELS[mix.split]
+    tier, max_pixels, min_pixels = tier_pixels(frames, mix.split)
     pool = sorted(
         v for v, r in records.items() if split_of(v, eval_fraction) == mix.split and tier in r["tiers"]
     )
@@ -283,6 +283,17 @@ def read_rows(path: str | os.PathLike) -> list[dict[str, Any]]:
     import pyarrow.parquet as pq
 
     return pq.read_table(path).to_pylist()
+
+
+def tier_pixels(frames: Path, split: str) -> tuple[str, int, int]:
+    """(tier, max_pixels, min_pixels) the rows of a ``split`` build claim: the tier's budget as the
+    frames folder recorded it (``--tiers train=128*128`` -> 16384), else the paper's.
+    ``min_pixels`` never exceeds it, so the processor never upscales frames stored smaller."""
+    tier, max_pixels, min_pixels = SPLIT_PIXELS[split]
+    config = frames / CONFIG
+    if config.exists():
+        max_pixels = int(json.loads(config.read_text()).get("tiers", {}).get(tier, max_pixels))
+    return tier, max_pixels, min(min_pixels, max_pixels)
 
 
 def _frames_jpeg_quality(frames: Path) -> int:

@@ -391,3 +391,17 @@ def test_ray_path_gives_the_same_dataset(frames_dir, tmp_path, tree_digest):
         frames_dir, out, "viubench", per_subtype=1, seed=9, workers=2, ray_address="local", progress=False
     )
     assert summary.rows == 9 and tree_digest(out) == digest
+
+
+def test_rows_claim_the_tier_the_frames_were_stored_at(synthetic_videos, tmp_path):
+    """`--tiers train=128*128`: rows say max_pixels 16384 (what the frames are), not the paper's 65536."""
+    from data_prep.frames import FrameOptions, extract_frames
+
+    frames = tmp_path / "frames"
+    extract_frames([str(synthetic_videos)], frames, FrameOptions(tiers={"train": 128 * 128}, eval_fraction=None),
+                   progress=False)
+    summary = build_dataset(frames, tmp_path / "data", "videossr30k", size=4, progress=False)
+    rows = read_rows(summary.parquet)
+    assert rows and {(v["max_pixels"], v["min_pixels"]) for r in rows for v in r["videos"]} == {(16384, 16384)}
+    config = json.loads((tmp_path / "data" / "train.build.json").read_text())["config"]
+    assert config["max_pixels"] == 16384
