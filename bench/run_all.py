@@ -109,6 +109,8 @@ FIGURES = (
     Figure("vllm_cache", "qwen3_vl_1clip_n8_s_4gb", "same, `mm_processor_cache_gb: 4` (the recipe's)", "s"),
     Figure("vllm_cache", "qwen3_vl_8clips_n8_speedup", "same cache, 8-clip jigsaw prompt, Qwen3-VL", "x"),
     Figure("demo", "fresh_s", "`make demo` into an empty folder", "s"),
+    Figure("demo", "bytes_per_video", "`make demo`: frames + task outputs per video (reference layout: 13.2 MB)", "MB",
+           ("<=", 2.6), scale=1e-6),
     Figure("demo", "again_s", "second `make demo`, everything built", "s", ("<=", 5.0)),
     Figure("tests", "seconds", "`make test` (CPU suite, venv ready)", "s", ("<=", 900.0)),
 )

@@ -39,7 +39,7 @@ from PIL import Image
 from data_prep.builders.splits import DEFAULT_EVAL_FRACTION, SPLITS, split_of
 from data_prep.executors import run_journaled, threads_per_worker
 from data_prep.jsonl import dumps, read_records, recorded_json
-from data_prep.schema import NUM_FRAMES
+from data_prep.schema import NUM_FRAMES, frame_name, frame_paths  # noqa: F401  (the layout lives in core)
 from data_prep.video_ids import SourceVideo, discover_videos
 
 MANIFEST = "manifest.jsonl"
@@ -82,20 +82,6 @@ def tiers_for(video_id: str, options: FrameOptions) -> dict[str, int]:
         return dict(options.tiers)
     split = split_of(video_id, options.eval_fraction)
     return {name: pixels for name, pixels in options.tiers.items() if name not in SPLITS or name == split}
-
-
-def frame_name(k: int) -> str:
-    return f"{k:03d}.jpg"
-
-
-def frame_paths(frames_dir: Path, record: dict[str, Any], tier: str) -> list[str]:
-    """Absolute frame paths of a manifest record for one tier.
-
-    Plain string joins: builders call this for every frame they load, and a ``Path`` division
-    per name cost ~10% of a VIUBench build.
-    """
-    folder = os.path.join(frames_dir, record["video_id"], tier, "")
-    return [folder + frame_name(k) for k in range(record["num_frames"])]
 
 
 def _record(video: SourceVideo, status: str, reason: str = "", **fields: Any) -> dict[str, Any]:

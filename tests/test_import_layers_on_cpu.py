@@ -42,9 +42,6 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 # imported) module prefixes. An entry no edge matches any more fails test_no_stale_allowances:
 # delete it then.
 ALLOWED_UPWARD: dict[tuple[str, str], str] = {
-    ("data_prep.tasks", "data_prep.frames"):
-        "tasks/base.py imports frame_paths (the frames-folder layout) from the frame stage; move "
-        "frame_name/frame_paths to a core module and re-export them from data_prep.frames",
     ("data_prep.tasks", "rewards.scoring"):
         "via rewards/__init__.py, which importing rewards.naming or rewards.tasks runs: make its "
         "score/RESULT_KEYS exports lazy (a module __getattr__) and this edge goes",

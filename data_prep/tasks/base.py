@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from data_prep import schema
-from data_prep.frames import frame_paths
+from data_prep.schema import frame_paths
 from rewards.naming import make_data_source
 
 # JPEG quality of perturbed / drawn frames: the builder passes the frames folder's own quality, so
