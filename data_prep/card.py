@@ -193,7 +193,7 @@ def storage_bytes(data_dir: Path, rows: list[dict[str, Any]]) -> dict[str, int]:
     >>> storage_bytes(Path("/nonexistent"), [])
     {'referenced': 0, 'new': 0, 'videos': 0, 'missing': 0}
     """
-    new_root = (data_dir / "frames").resolve()
+    new_root = os.path.join((data_dir / "frames").resolve(), "")  # a string prefix: no Path per frame
     paths = {p for row in rows for video in row["videos"] for p in video["video"]}
     videos = {row["extra_info"]["video_id"] for row in rows}
     videos |= {v for row in rows if (v := json.loads(row["extra_info"]["meta"]).get("partner_video_id"))}
@@ -204,7 +204,7 @@ def storage_bytes(data_dir: Path, rows: list[dict[str, Any]]) -> dict[str, int]:
         except OSError:
             sizes["missing"] += 1
             continue
-        sizes["new" if new_root in Path(path).parents else "referenced"] += size
+        sizes["new" if path.startswith(new_root) else "referenced"] += size
     return sizes
 
 
