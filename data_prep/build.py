@@ -7,6 +7,7 @@ Layout of ``DATA_DIR`` (one folder can hold several builds, e.g. train + VIUBenc
     <stem>.build.json           options, command and video list the file was built with
     <stem>.rows.jsonl           one record per finished sample (ok row, or skipped + reason)
     frames/<sample_id>/NNN.jpg  perturbed / shape-drawn frames only (others are referenced)
+    source_frames               link to the frames folder (--self-contained: its used frames)
     README.md                   dataset card covering every build in the folder
 
 Resumable like the frame stage: a sample's new frames are written to ``.partial/`` and moved into
@@ -44,6 +45,8 @@ from data_prep.builders.splits import DEFAULT_EVAL_FRACTION, split_of
 from data_prep.executors import run_journaled
 from data_prep.frames import CONFIG, load_manifest, recorded_eval_fraction
 from data_prep.jsonl import read_records, recorded_json
+from data_prep.media import portable_videos
+from data_prep.portable import attach_source_frames, check_attachable
 from data_prep.profiles import check_profile, effective_options
 from data_prep.tasks import get_task
 from data_prep.tasks.base import SampleSpec, SkipSample, TaskContext
@@ -104,12 +107,15 @@ def build_dataset(
     ray_address: Optional[str] = None,
     progress: bool = True,
     command: Optional[str] = None,
+    self_contained: bool = False,
 ) -> BuildSummary:
     """Build one mix (a built-in recipe name or a mix YAML path) into ``out_dir``.
 
     ``size`` caps a disjoint (training) mix, ``per_subtype`` sets every entry of a per-entry mix
     (VIUBench); ``uniform``, ``profile`` (``data_prep.profiles``) and ``validation_slice`` (rows
-    per subtype in ``<stem>_val.parquet``; 0: none) None keep the mix's setting.
+    per subtype in ``<stem>_val.parquet``; 0: none) None keep the mix's setting. Rows name their
+    frames relative to ``out_dir`` (``data_prep.media``): ``out_dir/source_frames`` links to the
+    frames folder, or, ``self_contained``, holds hard links / copies of the frames the rows use.
     Returns where the parquet and card are.
     """
     mix = load_mix(recipe)
@@ -117,6 +123,7 @@ def build_dataset(
     out = Path(out_dir).expanduser().resolve()
     records = {r["video_id"]: r for r in load_manifest(frames)}
     _check_out_dir(out, frames, records.values())
+    check_attachable(out, frames)
     _check_frames_split(frames, eval_fraction)
     tier, max_pixels, min_pixels = tier_pixels(frames, mix.split)
     pool = sorted(
@@ -177,6 +184,8 @@ def build_dataset(
     rows = [canonical_row(r["row"]) for r in ordered if r["status"] == "ok"]
     for i, row in enumerate(rows):
         row["extra_info"]["index"] = i
+        row["videos"] = portable_videos(row["videos"], frames, out)  # the folder moves with its frames
+    attach_source_frames(out, frames, rows, copy=self_contained)
     parquet = out / mix.output
     write_parquet(rows, parquet)
     val_parquet = parquet.with_name(f"{stem}_val.parquet")

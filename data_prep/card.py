@@ -27,6 +27,8 @@ import pyarrow.parquet as pq
 from data_prep.build import size_shortfall
 from data_prep.jsonl import file_sha256, read_records, write_atomic
 from data_prep.label_quality import label_quality
+from data_prep.media import NEW_FRAMES, resolve_videos
+from data_prep.portable import is_self_contained
 from data_prep.profiles import SUMMARIES as PROFILE_SUMMARIES
 from rewards.priors import answer_priors
 
@@ -79,8 +81,14 @@ def render_card(data_dir: Path, builds: list[tuple[str, dict, Path]]) -> str:
         "`max_pixels`, `min_pixels`), `reward_model.ground_truth`, `extra_info` (task, subtype, "
         "difficulty, video id, seed, `meta` JSON with the facts that verify the answer).",
         "",
-        "Frames that a task changed (perturbed or shape-drawn) live under `frames/<sample_id>/`; "
-        "all other frames are referenced in the frames folder the build read, so keep both. "
+        "Frame paths in the rows are relative to this folder. Frames that a task changed (perturbed or "
+        "shape-drawn) live under `frames/<sample_id>/`; all other frames under `source_frames/`, "
+        + ("which holds the frames the rows use (self-contained: this folder alone is the dataset). "
+           if is_self_contained(data_dir) else
+           "a link to the frames folder the build read (keep both; `python -m data_prep media <this folder> "
+           "--copy` makes it self-contained, `--frames NEW_DIR` re-links a moved frames folder). ")
+        + "Load the rows anywhere with `datasets.load_dataset(\"parquet\", ...)` and join the paths to this folder "
+        "(`data_prep.media.resolve_videos`). "
         "Timestamps: answers in seconds use each video's `sample_fps` from the frames manifest "
         "(the frame stage's `--fps-mode`: `paper` = 48 / full duration, as the reference data).",
         "",
@@ -193,8 +201,9 @@ def storage_bytes(data_dir: Path, rows: list[dict[str, Any]]) -> dict[str, int]:
     >>> storage_bytes(Path("/nonexistent"), [])
     {'referenced': 0, 'new': 0, 'videos': 0, 'missing': 0}
     """
-    new_root = os.path.join((data_dir / "frames").resolve(), "")  # a string prefix: no Path per frame
-    paths = {p for row in rows for video in row["videos"] for p in video["video"]}
+    root = data_dir.resolve()
+    new_root = os.path.join(root / NEW_FRAMES, "")  # string prefixes: no Path per frame
+    paths = {p for row in rows for video in resolve_videos(row["videos"], root) for p in video["video"]}
     videos = {row["extra_info"]["video_id"] for row in rows}
     videos |= {v for row in rows if (v := json.loads(row["extra_info"]["meta"]).get("partner_video_id"))}
     sizes = {"referenced": 0, "new": 0, "videos": len(videos), "missing": 0}
@@ -219,7 +228,7 @@ def _storage_section(data_dir: Path, rows: list[dict[str, Any]]) -> list[str]:
         "",
         "| frames | total | per video | per row |",
         "|---|---|---|---|",
-        f"| referenced in the frames folder (this split's tier) | {mb(s['referenced'])} | {per_video(s['referenced'])} | "
+        f"| referenced in the frames folder (`source_frames/`, this split's tier) | {mb(s['referenced'])} | {per_video(s['referenced'])} | "
         f"{s['referenced'] / len(rows) / 1e6:.2f} MB |",
         f"| written by the tasks (`frames/`) | {mb(s['new'])} | {per_video(s['new'])} | {s['new'] / len(rows) / 1e6:.2f} MB |",
         f"| both | {mb(s['referenced'] + s['new'])} | {per_video(s['referenced'] + s['new'])} | "

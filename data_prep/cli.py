@@ -18,6 +18,7 @@ COMMANDS = {
     "synth": ("data_prep.commands.synth", "generate seeded synthetic videos"),
     "frames": ("data_prep.commands.frames", f"raw videos -> {NUM_FRAMES} pre-sampled frames per video"),
     "build": ("data_prep.commands.build", "frames -> verl parquet datasets (VideoSSR-30K, VIUBench, mix YAML)"),
+    "media": ("data_prep.commands.media", "make a dataset folder portable: re-link its frames, --copy them in, migrate old rows"),
     "preview": ("data_prep.commands.preview", "contact sheets + index.html for a built parquet"),
     "demo": ("data_prep.commands.demo", "embedded videos -> frames + datasets (every stage: python -m recipes.videossr.demo)"),
 }

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from PIL import Image, ImageDraw, ImageFont
 
 from data_prep.jsonl import file_sha256, write_atomic
+from data_prep.media import media_root_of, resolve_videos
 
 THUMB_WIDTH = 120
 COLUMNS = 8
@@ -44,15 +45,18 @@ def _thumb(path: str, width: int) -> Image.Image:
         return im.resize((width, max(1, round(im.height * width / im.width))), Image.BILINEAR)
 
 
-def contact_sheet(row: dict[str, Any], thumb_width: int = THUMB_WIDTH, columns: int = COLUMNS) -> Image.Image:
+def contact_sheet(row: dict[str, Any], thumb_width: int = THUMB_WIDTH, columns: int = COLUMNS,
+                  media_root: "str | os.PathLike | None" = None) -> Image.Image:
     """Render one row's contact sheet.
 
-    The row is a parquet row as ``data_prep.build.read_rows`` returns it.
+    The row is a parquet row as ``data_prep.build.read_rows`` returns it; its relative frame paths
+    resolve against ``media_root`` (its parquet's folder, ``data_prep.media``).
     """
     info = row["extra_info"]
     meta = json.loads(info["meta"])
     fps = float(info["sample_fps"])
-    clips = [v["video"] for v in row["videos"]]
+    videos = resolve_videos(row["videos"], media_root) if media_root is not None else row["videos"]
+    clips = [v["video"] for v in videos]
     if info["task"] == "jigsaw":
         order = meta["shown_order"]
         lines = [
@@ -132,7 +136,7 @@ def write_previews(
     for row in rows:
         name = f"{row['extra_info']['sample_id']}.jpg"
         tmp = out / f".{name}.tmp{os.getpid()}.jpg"
-        contact_sheet(row).save(tmp, quality=85)
+        contact_sheet(row, media_root=media_root_of(parquet)).save(tmp, quality=85)
         os.replace(tmp, out / name)
         cards.append(
             f'<div class="card"><a href="{html.escape(name)}"><img src="{html.escape(name)}" loading="lazy"></a>'

@@ -24,7 +24,7 @@ SCANNED = ("data_prep", "rewards", "recipes", "bench")
 # "a.b.*"); it may import modules of its own layer and of the layers listed before it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # The row format, data_source names, JSONL / atomic writes; prompts: pure text the schema reads.
-    ("core", ("data_prep.schema", "data_prep.prompts", "data_prep.jsonl", "rewards.naming")),
+    ("core", ("data_prep.schema", "data_prep.prompts", "data_prep.jsonl", "data_prep.media", "rewards.naming")),
     # Pretext tasks: sample generators, perturbations, and their graders.
     ("tasks", ("data_prep.tasks", "data_prep.perturbations", "rewards.tasks")),
     # Scoring for verl and eval: loadable on a reward worker without the data-building code.

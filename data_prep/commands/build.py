@@ -4,8 +4,8 @@ Examples:
   python -m data_prep build --frames FRAMES_DIR --out DATA_DIR --recipe videossr30k [--size 30000]
   python -m data_prep build --frames FRAMES_DIR --out DATA_DIR --recipe viubench [--per-subtype 300]
   python -m data_prep build --frames FRAMES_DIR --out DATA_DIR --recipe my_mix.yaml --uniform
-Writes <output>.parquet, frames/ (changed frames only) and the README.md dataset card in DATA_DIR;
-re-running resumes.
+Writes <output>.parquet, frames/ (changed frames only), source_frames (a link to FRAMES_DIR, or with
+--self-contained the frames the rows use) and the README.md dataset card in DATA_DIR; re-running resumes.
 """
 
 from __future__ import annotations
@@ -83,6 +83,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help=f"fraction of videos reserved for VIUBench by a hash of the id (default {DEFAULT_EVAL_FRACTION}; "
         "use the same value for the training and the VIUBench build)",
     )
+    p.add_argument(
+        "--self-contained",
+        action="store_true",
+        help="hard-link (else copy) the frames the rows use into DATA_DIR/source_frames instead of linking "
+        "the frames folder: DATA_DIR alone is the dataset (to copy, mount elsewhere or upload)",
+    )
     p.add_argument("--workers", type=positive_int, default=1, help="local worker processes (default 1)")
     p.add_argument(
         "--ray", metavar="ADDRESS", default=None, help="run as Ray tasks: 'auto', HOST:PORT or 'local'"
@@ -138,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
         ray_address=args.ray,
         progress=not args.no_progress,
         command=command,
+        self_contained=args.self_contained,
     )
     print(summary)
     print(f"dataset card: {summary.card}")

@@ -18,6 +18,9 @@ processor_cache_mb    1024     HF processor outputs shared by a prompt's n sessi
 fresh_jigsaw          false    train rows: new clip order (and ground truth) on every access
 fresh_jigsaw_seed     null     null = fresh OS entropy; an int = reproducible per (seed, row,
                                access count of this process)
+media_root            null     folder the rows' relative frame paths resolve against; null = the
+                               folder of each data file (``data_prep.media``; absolute paths of
+                               older rows are used as they are)
 ====================  =======  ===============================================================
 
 Why a cache: in verl 0.9.1 ``process_multi_modal_info`` runs once per rollout session, i.e.
@@ -32,11 +35,12 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 from verl.utils.dataset.rl_dataset import RLHFDataset
 
+from data_prep.media import media_root_of, resolve_videos
 from recipes.videossr.decode_cache import ClipCache
 from recipes.videossr.processor_cache import DEFAULT_MB as PROCESSOR_CACHE_MB
 from recipes.videossr.jigsaw_reshuffle import reshuffle_messages
@@ -51,6 +55,7 @@ DEFAULTS = {
     "processor_cache_mb": PROCESSOR_CACHE_MB,
     "fresh_jigsaw": False,
     "fresh_jigsaw_seed": None,
+    "media_root": None,
 }
 
 
@@ -70,21 +75,30 @@ def recipe_options(config: Any) -> dict[str, Any]:
 def _file_row_labels(files: list[str], n_rows: int) -> list[str] | None:
     """``"<file> row <j>"`` per loaded row, from the parquet footers (no rows are read again); None
     when the rows no longer line up with the files (a json file, or a ``max_samples`` subset)."""
-    import pyarrow.parquet as pq
-
     if not all(f.endswith(".parquet") for f in files):
         return None
-    counts = [pq.ParquetFile(f).metadata.num_rows for f in files]
+    counts = _file_counts(files)
     if sum(counts) != n_rows:
         return None
     return [f"{f} row {j}" for f, count in zip(files, counts) for j in range(count)]
 
 
+def _file_counts(files: list[str]) -> list[int]:
+    import pyarrow.parquet as pq
+
+    return [pq.ParquetFile(f).metadata.num_rows for f in files]
+
+
 def validate_rows(
-    rows: Iterable[dict[str, Any]], n_rows: int, files: list[str], check_files: bool = True
+    rows: Iterable[dict[str, Any]],
+    n_rows: int,
+    files: list[str],
+    check_files: bool = True,
+    media_roots: "Sequence[str] | str | None" = None,
 ) -> None:
     """Raise one ``ValueError`` listing every bad row of the ``n_rows`` loaded from ``files`` (in order)
     as ``<file> row <i>: <problem>``, or as ``row <i>: ...`` when a row's file cannot be told.
+    ``media_roots``: where relative frame paths resolve, one folder for all rows or one per row.
 
     >>> validate_rows(rows, len(rows), ["data/train.parquet"])   # doctest: +SKIP
     ValueError: 2 problem(s) in the VideoSSR data ...
@@ -95,9 +109,10 @@ def validate_rows(
     if labels is None:
         labels = [f"row {i}" for i in range(n_rows)]
         where = f"; rows are numbered across {files} as loaded"
+    roots = [media_roots] * n_rows if media_roots is None or isinstance(media_roots, str) else media_roots
     problems = []
-    for label, row in zip(labels, rows):
-        problems += [f"  {label}: {p}" for p in row_problems(row, check_files=check_files)]
+    for label, row, root in zip(labels, rows, roots):
+        problems += [f"  {label}: {p}" for p in row_problems(row, check_files=check_files, media_root=root)]
     if problems:
         listed = problems[:MAX_LISTED_PROBLEMS]
         more = f"\n  ... and {len(problems) - len(listed)} more" if len(problems) > len(listed) else ""
@@ -135,16 +150,48 @@ class VideoSSRDataset(RLHFDataset):
 
     def __init__(self, data_files, tokenizer, config, processor=None, max_samples: int = -1):
         self.options = recipe_options(config)
+        self._media_root: str | None = None  # set when verl hands over the loaded rows
         super().__init__(data_files, tokenizer, config, processor=processor, max_samples=max_samples)
         self._access_counts: dict[int, int] = defaultdict(int)
 
     def maybe_filter_out_long_prompts(self, dataframe=None):
         # verl calls this on the rows it has just loaded. Validate them here, before its length filter,
         # which would silently drop a row it cannot process (a missing frame) instead of naming it.
+        files = [str(f) for f in self.data_files]
+        dataframe, roots = self._with_media_roots(dataframe, files)
         if self.options["validate_rows"]:
-            files, check = [str(f) for f in self.data_files], self.options["check_frame_files"]
-            validate_rows(_loaded_rows(dataframe), len(dataframe), files, check_files=check)
+            validate_rows(_loaded_rows(dataframe), len(dataframe), files,
+                          check_files=self.options["check_frame_files"], media_roots=roots)
         return super().maybe_filter_out_long_prompts(dataframe)
+
+    # -- frame paths relative to a media root (data_prep.media) --------------------------------
+    def _with_media_roots(self, dataframe, files: list[str]):
+        """(rows, roots): one root for every row (kept, resolved per access in ``_build_messages``),
+        or, for data files in several folders, the rows with their frame paths resolved once."""
+        roots = [media_root_of(f, self.options["media_root"]) for f in files]
+        if len(set(roots)) <= 1:
+            self._media_root = roots[0] if roots else None
+            return dataframe, self._media_root
+        self._media_root = None
+        labels = _file_row_labels(files, len(dataframe))
+        if labels is None:
+            raise ValueError(
+                f"data files in several folders {sorted(set(roots))} with a row subset (max_samples) or json "
+                "files: their relative frame paths cannot be told apart; set data.videossr.media_root, or "
+                "build the datasets into one folder"
+            )
+        per_row = [root for root, count in zip(roots, _file_counts(files)) for _ in range(count)]
+        key = self.video_key
+        dataframe = dataframe.map(
+            lambda row, i: {key: resolve_videos(row[key], per_row[i])}, with_indices=True, keep_in_memory=True
+        )
+        return dataframe, None
+
+    def _build_messages(self, example: dict, key: str):
+        videos = example.get(self.video_key)
+        if videos and self._media_root is not None:
+            example = {**example, self.video_key: resolve_videos(videos, self._media_root)}
+        return super()._build_messages(example, key)
 
     # -- fresh jigsaw ------------------------------------------------------------------------
     def _jigsaw_rng(self, item: int) -> np.random.Generator:

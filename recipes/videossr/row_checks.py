@@ -11,8 +11,9 @@ sentences; the dataset class prefixes them with the file and row.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Optional
 
+from data_prep.media import missing_media_hint, resolve_path
 from data_prep.schema import EXTRA_INFO_KEYS
 from data_prep.tasks.registry import find_task, known_tasks
 from rewards.naming import DataSource, parse_data_source
@@ -20,7 +21,7 @@ from rewards.naming import DataSource, parse_data_source
 VIDEO_KEYS = ("video", "sample_fps", "max_pixels", "min_pixels")
 
 
-def _video_problems(k: int, video: Any, check_files: bool) -> list[str]:
+def _video_problems(k: int, video: Any, check_files: bool, media_root: Optional[str] = None) -> list[str]:
     if not isinstance(video, dict):
         return [f"videos[{k}] must be a dict with keys {VIDEO_KEYS}, got {type(video).__name__}"]
     missing = [key for key in VIDEO_KEYS if video.get(key) is None]
@@ -33,8 +34,12 @@ def _video_problems(k: int, video: Any, check_files: bool) -> list[str]:
     elif check_files:
         # First and last frame of each clip: catches a moved or deleted frames folder cheaply.
         for path in {frames[0], frames[-1]}:
-            if not os.path.isfile(path.removeprefix("file://")):
-                problems.append(f"videos[{k}] frame file not found: {path}")
+            path = path.removeprefix("file://")
+            if media_root is not None:
+                path = resolve_path(path, media_root)
+            if not os.path.isfile(path):
+                hint = f" ({missing_media_hint(path, media_root)})" if media_root is not None else ""
+                problems.append(f"videos[{k}] frame file not found: {path}{hint}")
     fps = _number(video["sample_fps"], float)
     if fps is None or not fps > 0:
         problems.append(f"videos[{k}].sample_fps must be a number > 0, got {video['sample_fps']!r}")
@@ -71,8 +76,9 @@ def _truth_problems(source: DataSource, ground_truth: Any, extra_info: Any = Non
     return []
 
 
-def row_problems(row: dict[str, Any], check_files: bool = True) -> list[str]:
-    """Everything wrong with ``row`` (empty list = valid). Never raises.
+def row_problems(row: dict[str, Any], check_files: bool = True, media_root: Optional[str] = None) -> list[str]:
+    """Everything wrong with ``row`` (empty list = valid). Never raises. Relative frame paths are
+    checked against ``media_root`` (``data_prep.media``; None: as they are).
 
     >>> row_problems({"data_source": "gsm8k"}, check_files=False)[0]
     "data_source 'gsm8k' is not of the form 'videossr/<task>/<subtype>' (rows written by `python -m data_prep build` always are)"
@@ -105,7 +111,7 @@ def row_problems(row: dict[str, Any], check_files: bool = True) -> list[str]:
     if tags != len(videos):
         problems.append(f"the prompt has {tags} <video> tags but 'videos' has {len(videos)} entries")
     for k, video in enumerate(videos):
-        problems += _video_problems(k, video, check_files)
+        problems += _video_problems(k, video, check_files, media_root)
     extra = row.get("extra_info")
     if not isinstance(extra, dict):
         problems.append("'extra_info' must be a dict")

@@ -46,11 +46,12 @@ def test_outputs_and_uniform_rows(built, frames_dir):
             assert row["prompt"][1]["content"].count("<video>") == len(row["videos"])
             for video in row["videos"]:
                 assert None not in video.values()
-                for p in video["video"]:
-                    assert Path(p).is_file()
-                    assert Path(p).is_relative_to(out / "frames" / row["extra_info"]["sample_id"]) or Path(
+                for p in video["video"]:  # relative to the dataset folder: new frames or the source_frames link
+                    assert not Path(p).is_absolute() and (out / p).is_file()
+                    assert Path(p).is_relative_to(Path("frames") / row["extra_info"]["sample_id"]) or Path(
                         p
-                    ).is_relative_to(frames_dir)
+                    ).is_relative_to("source_frames")
+    assert (out / "source_frames").resolve() == frames_dir.resolve()
 
 
 def _referenced_tiers(rows, frames_dir) -> set[str]:
@@ -60,7 +61,7 @@ def _referenced_tiers(rows, frames_dir) -> set[str]:
         for r in rows
         for v in r["videos"]
         for p in v["video"]
-        if Path(p).is_relative_to(frames_dir)
+        if Path(p).is_relative_to("source_frames")
     }
 
 

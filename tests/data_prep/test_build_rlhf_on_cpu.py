@@ -12,7 +12,10 @@ from data_prep.build import read_rows
 
 @pytest.mark.parametrize("model_fixture", ["tiny_qwen25vl_dir", "tiny_qwen3vl_dir"])
 @pytest.mark.parametrize("file", ["train.parquet", "viubench.parquet"])
-def test_rows_load_and_placeholders_match_videos(model_fixture, file, videossr_data_dir, request, tmp_path):
+def test_rows_load_and_placeholders_match_videos(model_fixture, file, videossr_data_dir, request, tmp_path, monkeypatch):
+    # verl's stock class reads frame paths as they are: the rows' are relative to their dataset folder
+    # (data_prep.media; VideoSSRDataset resolves them from anywhere, tests/recipes/videossr/test_dataset_on_cpu.py).
+    monkeypatch.chdir(videossr_data_dir)
     model_dir = request.getfixturevalue(model_fixture)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     processor = AutoProcessor.from_pretrained(model_dir)

@@ -44,10 +44,9 @@ def test_changed_frames_are_framed_in_red(frames_dir, tmp_path):
         r for r in read_rows(out / "viubench.parquet") if r["data_source"].endswith("grounding/mirror")
     )
     meta = json.loads(row["extra_info"]["meta"])
-    sheet = np.asarray(contact_sheet(row, thumb_width=60, columns=8))
-    th = round(
-        Image.open(row["videos"][0]["video"][0]).height * 60 / Image.open(row["videos"][0]["video"][0]).width
-    )
+    sheet = np.asarray(contact_sheet(row, thumb_width=60, columns=8, media_root=out))
+    first = out / row["videos"][0]["video"][0]  # relative to the dataset folder
+    th = round(Image.open(first).height * 60 / Image.open(first).width)
     cell_w, cell_h = 60 + 6, th + 24
 
     def corner(pos):  # the top-left border pixel of the frame's cell

@@ -77,7 +77,7 @@ def test_inputs_are_one_row_per_task_at_the_paper_settings(cpu_smoke_inputs, smo
     for row in rows:
         assert sum(len(v["video"]) for v in row["videos"]) == 48, row["data_source"]
         assert {v["max_pixels"] for v in row["videos"]} == {256 * 256}
-        frame = Image.open(row["videos"][0]["video"][0])
+        frame = Image.open(cpu_smoke_inputs.parquet.parent / row["videos"][0]["video"][0])  # relative to its folder
         assert frame.size == (341, 192)  # what the train tier stores for a 1280x720 video
     assert cpu_smoke_inputs.rows == {r["data_source"]: i for i, r in enumerate(rows)}
     # idempotent: a second prepare reuses the folder

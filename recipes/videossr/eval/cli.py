@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--data", required=True, help="VIUBench parquet file or folder (python -m data_prep build --recipe viubench)")
     v.add_argument("--label", default=None, help="row name in the table (default: model folder name)")
     v.add_argument("--max-pixels", type=int, default=None, help="override per-frame pixels (rows carry 512*512)")
+    v.add_argument("--media-root", default=None,
+                   help="folder the rows' relative frame paths resolve against (default: the parquet's folder)")
     v.add_argument("--parse-mode", default=DEFAULT_PARSE_MODE, choices=list(PARSE_MODES),
                    help=f"answer parsing of rewards.score (default {DEFAULT_PARSE_MODE}: as the paper's reward)")
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from data_prep.jsonl import dumps, write_atomic
+from data_prep.media import media_root_of, resolve_videos
 from recipes.videossr.eval import plot
 from recipes.videossr.eval.backends import GenerationSettings, load_backend
 from recipes.videossr.eval.backends.base import AUTO, model_len_for
@@ -71,6 +72,7 @@ class ViubenchConfig:
     tensor_parallel_size: int = 1
     gpu_memory_utilization: float = 0.8  # vllm
     max_model_len: int | str = AUTO  # vllm: tokens, or "auto" = from the parquet's token record
+    media_root: str | None = None  # where the rows' relative frame paths resolve; None: the parquet's folder
 
 
 DEFAULT_PARQUET = "viubench.parquet"  # the name ``python -m data_prep build --recipe viubench`` writes
@@ -92,17 +94,20 @@ def viubench_parquet(data: str | os.PathLike) -> Path:
     return path
 
 
-def load_rows(data: str | os.PathLike) -> list[dict[str, Any]]:
-    """The parquet's rows in order, each tagged with a stable ``_id`` ("viubench:00042")."""
+def load_rows(data: str | os.PathLike, media_root: str | os.PathLike | None = None) -> list[dict[str, Any]]:
+    """The parquet's rows in order, each tagged with a stable ``_id`` ("viubench:00042") and the
+    ``_media_root`` its relative frame paths resolve against (``data_prep.media``)."""
     import pyarrow.parquet as pq
 
     path = viubench_parquet(data)
+    root = media_root_of(path, media_root)
     rows = pq.read_table(path).to_pylist()
     for k, row in enumerate(rows):
         missing = [key for key in ("data_source", "prompt", "videos", "reward_model") if not row.get(key)]
         if missing or "ground_truth" not in row["reward_model"]:
             raise ValueError(f"{path}: row {k} lacks {', '.join(missing) or 'reward_model.ground_truth'}")
         row["_id"] = f"{path.stem}:{k:05d}"
+        row["_media_root"] = root
     return rows
 
 
@@ -116,6 +121,8 @@ def rows_fingerprint(rows: list[dict[str, Any]]) -> str:
 
 
 def to_sample(row: dict[str, Any], overrides: dict[str, Any]) -> EvalSample:
+    if row.get("_media_root"):  # the stored (relative) paths keep defining the run's fingerprint
+        row = {**row, "videos": resolve_videos(row["videos"], row["_media_root"])}
     try:
         source = parse_data_source(row["data_source"])
         messages = build_conversation(row, overrides)
@@ -168,7 +175,7 @@ def vllm_max_model_len(config: ViubenchConfig, rows: list[dict[str, Any]], progr
 
 def run_viubench(config: ViubenchConfig, progress: bool = True) -> dict[str, Any]:
     """Evaluate (or resume) one model on VIUBench and write all outputs; returns the summary."""
-    rows = load_rows(config.data)[: config.limit]
+    rows = load_rows(config.data, config.media_root)[: config.limit]
     overrides = {"max_pixels": config.max_pixels} if config.max_pixels else {}
     samples = [to_sample(r, overrides) for r in rows]
     scorer = viubench_scorer(parse_mode=config.parse_mode)

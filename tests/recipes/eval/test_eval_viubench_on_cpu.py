@@ -22,6 +22,7 @@ import pytest
 from PIL import Image
 
 import rewards
+from data_prep.media import resolve_videos
 from recipes.videossr.eval.cli import main
 from recipes.videossr.eval.columns import table_headers
 
@@ -37,7 +38,9 @@ def _records(out: Path) -> list[dict]:
 
 
 def test_end_to_end_with_failures(viubench_parquet, tiny_qwen25vl_dir, tmp_path):
-    rows = pq.read_table(viubench_parquet).to_pylist()
+    # Written elsewhere in the layout before portable paths (absolute frame paths): still evaluated.
+    rows = [{**r, "videos": resolve_videos(r["videos"], viubench_parquet.parent)}
+            for r in pq.read_table(viubench_parquet).to_pylist()]
     # Row 2: one frame missing on disk. Row 4: one frame is not an image (decoding raises).
     rows[2]["videos"][0]["video"][5] = str(tmp_path / "deleted.jpg")
     broken = tmp_path / "broken.jpg"
@@ -106,8 +109,7 @@ def test_resume_after_kill(viubench_parquet, tiny_qwen25vl_dir, tmp_path):
 
 def test_other_run_in_same_folder_is_refused(viubench_parquet, tiny_qwen25vl_dir, tiny_qwen3vl_dir, tmp_path, capsys):
     out = tmp_path / "run"
-    data = tmp_path / "viubench.parquet"
-    shutil.copy(viubench_parquet, data)
+    data = shutil.copytree(viubench_parquet.parent, tmp_path / "data", symlinks=True) / "viubench.parquet"
     assert main(_args(tiny_qwen25vl_dir, data, out, "--limit", "1", "--max-new-tokens", "2")) == 0
     assert main(_args(tiny_qwen3vl_dir, data, out, "--limit", "1", "--max-new-tokens", "2")) == 2
     assert "differs in: model" in capsys.readouterr().err

@@ -14,6 +14,7 @@ from omegaconf import OmegaConf
 from transformers import AutoProcessor
 from verl.utils.dataset.rl_dataset import RLHFDataset
 
+from data_prep.media import resolve_videos
 from recipes.videossr.dataset import VideoSSRDataset, recipe_options
 from recipes.videossr.jigsaw_reshuffle import original_order
 
@@ -37,7 +38,9 @@ def make(files, tmp_path, processor, max_samples=-1, filter_overlong_prompts=Fal
     return VideoSSRDataset([str(f) for f in files], processor.tokenizer, config, processor, max_samples=max_samples)
 
 
-def write_rows(rows, path):
+def write_rows(rows, path, media_root):
+    """Rows edited by a test, written elsewhere in the layout before portable paths (absolute ones)."""
+    rows = [{**r, "videos": resolve_videos(r["videos"], media_root)} for r in rows]
     pq.write_table(pa.Table.from_pylist(rows), path)
     return path
 
@@ -62,8 +65,7 @@ def test_bad_rows_are_reported_with_file_and_row(tmp_path, videossr_data_dir, pr
     rows[1]["videos"] = rows[1]["videos"][:-1] or [rows[1]["videos"][0], rows[1]["videos"][0]]
     rows[2]["videos"][0]["video"][0] = str(tmp_path / "moved" / "000.jpg")
     rows[3]["reward_model"]["ground_truth"] = ""
-    bad = tmp_path / "bad.parquet"
-    pq.write_table(pa.Table.from_pylist(rows), bad)
+    bad = write_rows(rows, tmp_path / "bad.parquet", videossr_data_dir)
     with pytest.raises(ValueError) as err:
         make([bad], tmp_path, processor)
     text = str(err.value)
@@ -79,7 +81,7 @@ def test_rows_of_the_second_file_are_numbered_in_that_file(tmp_path, videossr_da
     rows = pq.read_table(videossr_data_dir / "viubench.parquet").to_pylist()
     k = next(i for i, r in enumerate(rows) if r["data_source"].startswith("videossr/jigsaw/"))
     rows[k]["reward_model"]["ground_truth"] = "1" * len(rows[k]["reward_model"]["ground_truth"])
-    bad = write_rows(rows, tmp_path / "bad.parquet")
+    bad = write_rows(rows, tmp_path / "bad.parquet", videossr_data_dir)
     with pytest.raises(ValueError) as err:
         make([videossr_data_dir / "train.parquet", bad], tmp_path, processor)
     # Caught at start-up: the reward would raise on this answer mid-run.
@@ -90,7 +92,7 @@ def test_rows_of_the_second_file_are_numbered_in_that_file(tmp_path, videossr_da
 def test_a_max_samples_subset_is_validated_as_loaded(tmp_path, videossr_data_dir, processor):
     rows = pq.read_table(videossr_data_dir / "train.parquet").to_pylist()
     rows[1]["reward_model"]["ground_truth"] = rows[8]["reward_model"]["ground_truth"] = ""
-    bad = write_rows(rows, tmp_path / "bad.parquet")
+    bad = write_rows(rows, tmp_path / "bad.parquet", videossr_data_dir)
     with pytest.raises(ValueError) as err:
         make([bad], tmp_path, processor, max_samples=5)
     text = str(err.value)
@@ -102,7 +104,7 @@ def test_a_max_samples_subset_is_validated_as_loaded(tmp_path, videossr_data_dir
 def test_bad_rows_are_named_before_verls_length_filter_drops_them(tmp_path, videossr_data_dir, processor):
     rows = pq.read_table(videossr_data_dir / "train.parquet").to_pylist()
     rows[2]["videos"][0]["video"][0] = str(tmp_path / "moved" / "000.jpg")
-    bad = write_rows(rows, tmp_path / "bad.parquet")
+    bad = write_rows(rows, tmp_path / "bad.parquet", videossr_data_dir)
     with pytest.raises(ValueError, match="bad.parquet row 2: videos.0. frame file not found"):
         make([bad], tmp_path, processor, filter_overlong_prompts=True)
 

@@ -7,12 +7,14 @@ import copy
 import pyarrow.parquet as pq
 import pytest
 
+from data_prep.media import resolve_videos
 from recipes.videossr.row_checks import row_problems
 
 
 @pytest.fixture(scope="module")
 def rows(videossr_data_dir):
-    return [r for name in ("train.parquet", "viubench.parquet")
+    """Built rows with their frame paths resolved, as a reader hands them over (data_prep.media)."""
+    return [{**r, "videos": resolve_videos(r["videos"], videossr_data_dir)} for name in ("train.parquet", "viubench.parquet")
             for r in pq.read_table(videossr_data_dir / name).to_pylist()]
 
 

@@ -29,10 +29,9 @@ def built(tmp_path_factory, frames_dir):
 
 
 def test_record_merges_families_and_is_deterministic(built, tiny_qwen25vl_dir, tiny_qwen3vl_dir, tmp_path):
-    data = tmp_path / "data"
-    data.mkdir()
+    data = shutil.copytree(built, tmp_path / "data", symlinks=True)  # the dataset folder moves whole
     parquet = data / "viubench.parquet"
-    shutil.copyfile(built / "viubench.parquet", parquet)
+    (data / "viubench.tokens.json").unlink(missing_ok=True)
     path = record_token_counts(parquet, tiny_qwen3vl_dir)
     assert path == data / "viubench.tokens.json"
     first = path.read_bytes()
@@ -57,8 +56,8 @@ def test_record_merges_families_and_is_deterministic(built, tiny_qwen25vl_dir, t
 def test_recorded_prompt_tokens_checks_freshness(built, tiny_qwen3vl_dir, tmp_path):
     from transformers import AutoProcessor
 
-    parquet = tmp_path / "viubench.parquet"
-    shutil.copyfile(built / "viubench.parquet", parquet)
+    parquet = shutil.copytree(built, tmp_path / "data", symlinks=True) / "viubench.parquet"
+    parquet.with_name("viubench.tokens.json").unlink(missing_ok=True)
     processor = AutoProcessor.from_pretrained(tiny_qwen3vl_dir)
     with pytest.raises(TokenRecordError, match="no .*viubench.tokens.json: record them with `python -m "
                                                "recipes.videossr.token_counts --data"):
@@ -77,7 +76,7 @@ def test_recorded_prompt_tokens_checks_freshness(built, tiny_qwen3vl_dir, tmp_pa
 
 
 def test_command_records_and_rewrites_the_card(built, tiny_qwen25vl_dir, tiny_qwen3vl_dir, tmp_path, capsys):
-    built = shutil.copytree(built, tmp_path / "data")  # rows point at absolute frame paths: a copy works
+    built = shutil.copytree(built, tmp_path / "data", symlinks=True)  # rows' paths are relative to the folder
     before = (built / "README.md").read_text()
     assert "Not recorded: `python -m recipes.videossr.token_counts" in before
     argv = ["--data", str(built), "--model", str(tiny_qwen25vl_dir), str(tiny_qwen3vl_dir)]
@@ -112,8 +111,8 @@ def test_demo_step_records_the_demo_data(built, tiny_qwen25vl_dir, tiny_qwen3vl_
 
 def test_unchanged_inputs_reuse_the_record_without_the_processor(built, tiny_qwen3vl_dir, tmp_path, monkeypatch):
     """A resumed demo must not pay for transformers: same parquet + same processor files -> no measuring."""
-    parquet = tmp_path / "viubench.parquet"
-    shutil.copyfile(built / "viubench.parquet", parquet)
+    parquet = shutil.copytree(built, tmp_path / "data", symlinks=True) / "viubench.parquet"
+    parquet.with_name("viubench.tokens.json").unlink(missing_ok=True)
     model = shutil.copytree(tiny_qwen3vl_dir, tmp_path / "model")
     path = record_token_counts(parquet, model)
     first = path.read_bytes()

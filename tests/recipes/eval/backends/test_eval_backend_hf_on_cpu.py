@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyarrow.parquet as pq
 import pytest
 
+from data_prep.media import resolve_videos
 from recipes.videossr.eval.backends import GenerationSettings, load_backend
 from recipes.videossr.eval.conversation import build_conversation
 
@@ -12,7 +13,8 @@ from recipes.videossr.eval.conversation import build_conversation
 @pytest.mark.parametrize("kind", ["tiny_qwen25vl_dir", "tiny_qwen3vl_dir"])
 def test_batched_equals_one_by_one(kind, request, viubench_parquet):
     model = request.getfixturevalue(kind)
-    rows = pq.read_table(viubench_parquet).to_pylist()
+    rows = [{**r, "videos": resolve_videos(r["videos"], viubench_parquet.parent)}
+            for r in pq.read_table(viubench_parquet).to_pylist()]
     # a one-clip question and an 8-clip jigsaw: different prompt lengths -> left padding in the batch
     conversations = [build_conversation(rows[0]), build_conversation(rows[8])]
     backend = load_backend("hf", str(model), GenerationSettings(max_new_tokens=6, device="cpu"))

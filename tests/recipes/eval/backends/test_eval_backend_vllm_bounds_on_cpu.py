@@ -52,11 +52,9 @@ def fake_vllm(monkeypatch):
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory, viubench_parquet, tiny_qwen3vl_dir):
-    """A copy of the session VIUBench (rows point at absolute frame paths) + its qwen3_vl token record."""
-    data = tmp_path_factory.mktemp("recorded") / "data"
-    data.mkdir()
+    """A copy of the session VIUBench folder (its source_frames link kept) + its qwen3_vl token record."""
+    data = shutil.copytree(viubench_parquet.parent, tmp_path_factory.mktemp("recorded") / "data", symlinks=True)
     parquet = data / "viubench.parquet"
-    shutil.copyfile(viubench_parquet, parquet)
     record_token_counts(parquet, tiny_qwen3vl_dir)
     return parquet
 
@@ -124,11 +122,8 @@ def test_record_of_another_family_is_not_used(fake_vllm, recorded, tiny_qwen25vl
 
 
 def test_stale_record_after_the_parquet_changed(fake_vllm, recorded, tiny_qwen3vl_dir, tmp_path, capsys):
-    data = tmp_path / "data"
-    data.mkdir()
+    data = shutil.copytree(recorded.parent, tmp_path / "data", symlinks=True)  # parquet, frames, token record
     parquet = data / "viubench.parquet"
-    shutil.copyfile(recorded, parquet)
-    shutil.copyfile(tokens_path(recorded), tokens_path(parquet))
     rows = pq.read_table(parquet).to_pylist()
     pq.write_table(pa.Table.from_pylist(rows[:-1] + [rows[0]]), parquet)  # rebuilt: same row count, other rows
     assert main(_viubench(tiny_qwen3vl_dir, parquet, tmp_path / "run")) == 2

@@ -1,0 +1,226 @@
+"""Dataset folders that move: the ``source_frames`` link, self-contained copies, old-row migration.
+
+``python -m data_prep media DATA_DIR [--frames FRAMES_DIR] [--copy]`` (``data_prep.commands.media``)::
+
+    DATA_DIR/source_frames -> FRAMES_DIR     default: a symbolic link to the frames folder the builds read
+    DATA_DIR/source_frames/<video>/<tier>/   --copy / build --self-contained: hard links (a copy across
+                                             file systems) of exactly the frames the rows use
+
+Rows name frames relative to DATA_DIR (``data_prep.media``), so after ``--copy`` the folder holds
+everything: copy it, mount it, or upload it as an HF dataset. Rows written before this layout
+(absolute paths) are rewritten to it, using the frames folder each build recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from data_prep.media import SOURCE_FRAMES, is_portable, portable_videos
+
+PARTIAL_COPY = ".source_frames.partial"
+
+
+@dataclass
+class MediaReport:
+    link: str = ""  # the frames folder source_frames links to ("" when self-contained)
+    copied: int = 0  # frame files hard-linked or copied into DATA_DIR/source_frames in this run
+    linked_files: int = 0  # ... of which hard links (the rest are copies)
+    rewritten: list[str] = field(default_factory=list)  # parquet files whose rows moved to relative paths
+
+    def __str__(self) -> str:
+        where = f"source_frames -> {self.link}" if self.link else f"source_frames: self-contained ({self.copied} new frame " \
+            f"files, {self.linked_files} hard links, {self.copied - self.linked_files} copies)"
+        moved = f"; rewrote {', '.join(self.rewritten)} to relative frame paths" if self.rewritten else ""
+        return where + moved
+
+
+def _source_paths(rows: Iterable[dict[str, Any]]) -> list[str]:
+    """The ``source_frames/...`` paths the rows use, sorted, each once."""
+    prefix = SOURCE_FRAMES + "/"
+    return sorted({p for row in rows for video in row["videos"] for p in _paths(video) if p.startswith(prefix)})
+
+
+def _paths(video: dict[str, Any]) -> list[str]:
+    return [video["video"]] if isinstance(video["video"], str) else list(video["video"])
+
+
+def is_self_contained(data_dir: Path) -> bool:
+    link = Path(data_dir) / SOURCE_FRAMES
+    return link.is_dir() and not link.is_symlink()
+
+
+def attach_source_frames(data_dir: Path, frames: Path, rows: list[dict[str, Any]], copy: bool = False) -> MediaReport:
+    """Make ``DATA_DIR/source_frames`` give ``frames``'s frames to ``rows`` (a build's last step).
+
+    A link is made once and then only checked: a dataset folder reads one frames folder. In a
+    self-contained folder (or with ``copy``) the rows' frames are hard-linked or copied in.
+    """
+    data_dir, frames = Path(data_dir), Path(frames).resolve()
+    check_attachable(data_dir, frames)
+    if copy or is_self_contained(data_dir):
+        return _copy_in(data_dir, frames, _source_paths(rows))
+    link = data_dir / SOURCE_FRAMES
+    if not link.is_symlink():
+        _symlink_atomic(frames, link)
+    return MediaReport(link=str(frames))
+
+
+def check_attachable(data_dir: Path, frames: Path) -> None:
+    """Raise ``ValueError`` before a build whose frames folder is not the one ``data_dir`` links."""
+    link = Path(data_dir) / SOURCE_FRAMES
+    if link.is_symlink():
+        target = Path(os.readlink(link))
+        if target != Path(frames).resolve():
+            raise ValueError(
+                f"{link} links to {target}, but this build reads {frames}: one dataset folder reads one frames "
+                f"folder (choose another --out; if the frames moved: python -m data_prep media {data_dir} --frames {frames})"
+            )
+    elif link.exists() and not link.is_dir():
+        raise ValueError(f"{link} exists and is not a frames folder or link: move it away (the builds use this name)")
+
+
+def _symlink_atomic(target: Path, link: Path) -> None:
+    tmp = link.with_name(f".{link.name}.tmp{os.getpid()}")
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(target, tmp, target_is_directory=True)
+    os.replace(tmp, link)
+
+
+def _copy_in(data_dir: Path, frames: Path, paths: list[str]) -> MediaReport:
+    """Hard-link (else copy) ``frames/<rel>`` for each ``source_frames/<rel>`` into a real folder.
+
+    Resumable and atomic per step: files go to ``.source_frames.partial`` first (skipped when already
+    there), then that folder replaces the link with one rename; into an existing self-contained
+    folder each file is placed with a rename.
+    """
+    link = data_dir / SOURCE_FRAMES
+    into_place = is_self_contained(data_dir)
+    staging = link if into_place else data_dir / PARTIAL_COPY
+    report = MediaReport()
+    cut = len(SOURCE_FRAMES) + 1
+    for path in paths:
+        rel = path[cut:]
+        dst = staging / rel
+        if dst.exists():
+            continue
+        src = frames / rel
+        if not src.is_file():
+            raise FileNotFoundError(f"{src} (a frame the rows use) is missing: is {frames} the frames folder they were built from?")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_name(f".{dst.name}.tmp{os.getpid()}")
+        try:
+            os.link(src, tmp)
+            report.linked_files += 1
+        except OSError:  # another file system, or links not allowed: a byte copy
+            shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+        report.copied += 1
+    if not into_place:
+        staging.mkdir(parents=True, exist_ok=True)
+        if link.is_symlink():
+            link.unlink()
+        elif link.exists():
+            raise ValueError(f"{link} exists and is not a frames link: move it away (the builds use this name)")
+        os.replace(staging, link)
+    return report
+
+
+def _build_records(data_dir: Path) -> dict[str, dict[str, Any]]:
+    """stem -> the build's recorded config (``<stem>.build.json``)."""
+    return {p.name[: -len(".build.json")]: json.loads(p.read_text()).get("config", {})
+            for p in sorted(data_dir.glob("*.build.json"))}
+
+
+def _stem_of(parquet: Path, stems: Iterable[str]) -> Optional[str]:
+    name = parquet.stem
+    for stem in sorted(stems, key=len, reverse=True):
+        if name == stem or name == f"{stem}_val":
+            return stem
+    return None
+
+
+def recorded_frames_dir(data_dir: Path) -> Optional[Path]:
+    """The one frames folder the folder's builds recorded; None if none; ValueError if several."""
+    dirs = {cfg["frames_dir"] for cfg in _build_records(Path(data_dir)).values() if cfg.get("frames_dir")}
+    if len(dirs) > 1:
+        raise ValueError(f"{data_dir}: its builds read several frames folders {sorted(dirs)}; pass --frames")
+    return Path(dirs.pop()) if dirs else None
+
+
+def migrate_rows(data_dir: Path) -> list[str]:
+    """Rewrite every parquet of ``data_dir`` whose rows hold absolute frame paths to relative ones.
+
+    Each file's frames folder is the one its build recorded. Returns the rewritten file names.
+    """
+    from data_prep.build import read_rows, write_parquet  # the data layer's parquet I/O
+
+    data_dir = Path(data_dir).resolve()
+    records = _build_records(data_dir)
+    rewritten = []
+    for parquet in sorted(data_dir.glob("*.parquet")):
+        rows = read_rows(parquet)
+        if all(is_portable(row["videos"]) for row in rows):
+            continue
+        stem = _stem_of(parquet, records)
+        frames = records.get(stem, {}).get("frames_dir") if stem else None
+        if not frames:
+            raise ValueError(f"{parquet}: rows with absolute frame paths and no <stem>.build.json naming their frames folder")
+        for row in rows:
+            row["videos"] = portable_videos(row["videos"], frames, data_dir)
+        write_parquet(rows, parquet)
+        rewritten.append(parquet.name)
+    return rewritten
+
+
+def all_rows(data_dir: Path) -> list[dict[str, Any]]:
+    from data_prep.build import read_rows
+
+    return [row for parquet in sorted(Path(data_dir).glob("*.parquet")) for row in read_rows(parquet)]
+
+
+def relocate(data_dir: "os.PathLike[str] | str", frames: "Optional[os.PathLike[str] | str]" = None,
+             copy: bool = False) -> MediaReport:
+    """``python -m data_prep media``: migrate old rows, then (re)link ``source_frames`` to ``frames``
+    (default: where it links now, else the frames folder the builds recorded), or make the folder
+    self-contained (``copy``). Rewrites the dataset card."""
+    data_dir = Path(data_dir).expanduser().resolve()
+    if not data_dir.is_dir() or not any(data_dir.glob("*.parquet")):
+        raise FileNotFoundError(f"no dataset (*.parquet) in {data_dir}")
+    link = data_dir / SOURCE_FRAMES
+    rewritten = migrate_rows(data_dir)
+    rows = all_rows(data_dir)
+    needed = _source_paths(rows)
+    if frames is None and link.is_symlink():
+        frames = os.readlink(link)
+    if frames is None and not is_self_contained(data_dir):
+        frames = recorded_frames_dir(data_dir)
+    if frames is None and not is_self_contained(data_dir):
+        raise ValueError(f"{data_dir}: no frames folder known; pass --frames FRAMES_DIR")
+    if frames is not None:
+        frames = Path(frames).expanduser().resolve()
+        missing = [p for p in needed[:1] + needed[-1:] if not (frames / p[len(SOURCE_FRAMES) + 1:]).is_file()]
+        if missing:
+            raise FileNotFoundError(f"{frames} lacks {missing[0][len(SOURCE_FRAMES) + 1:]}: not the frames folder these rows use")
+    if copy or is_self_contained(data_dir):
+        if frames is None:  # already self-contained: every frame the rows use must be in it
+            absent = [p for p in needed if not (data_dir / p).is_file()]
+            if absent:
+                raise FileNotFoundError(f"{data_dir / absent[0]} is missing ({len(absent)} frames in all): pass "
+                                        "--frames FRAMES_DIR to bring them in")
+            report = MediaReport()
+        else:
+            report = _copy_in(data_dir, frames, needed)
+    else:
+        _symlink_atomic(frames, link)
+        report = MediaReport(link=str(frames))
+    report.rewritten = rewritten
+    from data_prep.card import write_card
+
+    write_card(data_dir)
+    return report
