@@ -40,7 +40,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 from verl.utils.dataset.rl_dataset import RLHFDataset
 
-from data_prep.media import media_root_of, resolve_videos
+from data_prep.media import is_portable, media_root_of, resolve_videos
 from recipes.videossr.decode_cache import ClipCache
 from recipes.videossr.processor_cache import DEFAULT_MB as PROCESSOR_CACHE_MB
 from recipes.videossr.jigsaw_reshuffle import reshuffle_messages
@@ -158,17 +158,27 @@ class VideoSSRDataset(RLHFDataset):
         # verl calls this on the rows it has just loaded. Validate them here, before its length filter,
         # which would silently drop a row it cannot process (a missing frame) instead of naming it.
         files = [str(f) for f in self.data_files]
-        dataframe, roots = self._with_media_roots(dataframe, files)
+        dataframe, roots = self._with_media_roots(dataframe, files, [str(f) for f in self.original_data_files])
         if self.options["validate_rows"]:
             validate_rows(_loaded_rows(dataframe), len(dataframe), files,
                           check_files=self.options["check_frame_files"], media_roots=roots)
         return super().maybe_filter_out_long_prompts(dataframe)
 
     # -- frame paths relative to a media root (data_prep.media) --------------------------------
-    def _with_media_roots(self, dataframe, files: list[str]):
+    def _with_media_roots(self, dataframe, files: list[str], original: list[str]):
         """(rows, roots): one root for every row (kept, resolved per access in ``_build_messages``),
-        or, for data files in several folders, the rows with their frame paths resolved once."""
-        roots = [media_root_of(f, self.options["media_root"]) for f in files]
+        or, for data files in several folders, the rows with their frame paths resolved once.
+
+        A file's root is the folder of the path the config names (``original``), not of the local
+        copy verl may read instead (``data.use_shm``); a remote file needs ``media_root``."""
+        remote = [f for f in original if "://" in f]
+        if remote and not self.options["media_root"]:
+            if not any(row[self.video_key] and is_portable(row[self.video_key]) for row in _loaded_rows(dataframe)):
+                self._media_root = None  # rows of the older layout: absolute paths, nothing to resolve
+                return dataframe, None
+            raise ValueError(f"data files {remote} are remote: set data.videossr.media_root to the folder their "
+                             "frame paths resolve against (a copy of the dataset folder this machine reads)")
+        roots = [media_root_of(f, self.options["media_root"]) for f in original]
         if len(set(roots)) <= 1:
             self._media_root = roots[0] if roots else None
             return dataframe, self._media_root
