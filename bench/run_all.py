@@ -68,6 +68,7 @@ BENCHES = (
     Bench("rewards", ("bench/bench_rewards.py",)),
     Bench("fidelity", ("bench/bench_fidelity.py",)),
     Bench("demo", ("bench/bench_demo.py",)),
+    Bench("adaptive", ("bench/bench_adaptive.py", "--plot", "bench/results/bench_adaptive.png")),
     Bench("vllm_cache", ("bench/bench_mm_processor_cache.py",), python=".venv-vllm/bin/python", optional=True),
 )
 # The README check compares against the summary this very run is writing: not part of the timing.
@@ -112,6 +113,20 @@ FIGURES = (
     Figure("demo", "bytes_per_video", "`make demo`: frames + task outputs per video (reference layout: 13.2 MB)", "MB",
            ("<=", 2.6), scale=1e-6),
     Figure("demo", "again_s", "second `make demo`, everything built", "s", ("<=", 5.0)),
+    Figure("adaptive", "adaptive_zero_var_max_pct_where_fixed_over_50",
+           "simulated GRPO (300 steps): adaptive levels, worst zero-variance group share where the fixed mix is over 50%",
+           "%", ("<=", 20.0)),
+    Figure("adaptive", "steps_fixed_over_50", "same simulation: steps where the paper's fixed mix is over 50%", "steps"),
+    Figure("adaptive", "fixed_zero_var_mean_pct", "same: zero-variance group share, fixed mix (mean over steps)", "%"),
+    Figure("adaptive", "adaptive_zero_var_mean_pct", "same: zero-variance group share, adaptive levels", "%"),
+    Figure("adaptive", "dynamic_zero_var_mean_pct", "same: zero-variance share of generated groups, DAPO dynamic sampling",
+           "%"),
+    Figure("adaptive", "fixed_informative_per_step", "same: informative samples trained per step, fixed mix", "samples"),
+    Figure("adaptive", "adaptive_informative_per_step", "same: informative samples per step, adaptive levels", "samples"),
+    Figure("adaptive", "dynamic_informative_per_step", "same: informative samples per step, dynamic sampling", "samples"),
+    Figure("adaptive", "dynamic_generation_x", "same: rollouts generated per step, dynamic sampling / fixed mix", "x"),
+    Figure("adaptive", "adaptive_first_step_ladder_exhausted",
+           "same: first step a family's hardest level is too easy (its ladder has run out)", "step"),
     Figure("tests", "seconds", "`make test` (CPU suite, venv ready)", "s", ("<=", 900.0)),
 )
 

@@ -17,7 +17,19 @@ Example (``data_prep/mixes/example.yaml``)::
       - {task: jigsaw, subtype: n8, count: 50}              # (or --per-subtype for each)
 
 ``subtype`` or ``difficulty`` names the variant (counting: easy/hard; jigsaw: easy=n6, hard=n8;
-grounding: the perturbation). ``task`` is a shipped task's name or any task's import path
+grounding: the perturbation).
+
+Graded entries (beyond the paper; the difficulty ladders each task declares, ``PretextTask.levels``,
+see ``data_prep.tasks.registry``): ``levels: all`` (or a list of level numbers) expands one entry
+into one entry per level, its ``count`` split evenly over them (largest remainder), each naming
+the graded subtype of its level::
+
+      - {task: grounding, subtype: mirror, levels: all, count: 400}   # mirror_l0 .. mirror_l3
+      - {task: counting, levels: [0, 1, 2], count: 300}              # l0, l1 (= easy), l2 (= hard)
+      - {task: jigsaw, subtype: l5, count: 50}                       # one level by its graded name
+
+The rows then carry their level (``extra_info.difficulty`` = ``l<k>``, ``extra_info.meta.level``);
+``data_prep/mixes/videossr_graded.yaml`` is VideoSSR-30K's mix with every level of every entry. ``task`` is a shipped task's name or any task's import path
 (``my_lab.tasks.arrow_of_time``: a module ending with ``TASK = PretextTask(...)``, see
 ``data_prep.tasks.registry``); rows and options use the task's short name.
 
@@ -28,8 +40,10 @@ dataset card::
 
     options:
       grounding: {segment_length: [8, 16], perturbation_args: {noise: {sigma: [35, 70]}, slow: {factor: 2}}}
+      # grounding also takes temporal_segment_length: [6, 8] (slow/fast/stutter_hold/shuffle only; null: segment_length)
       counting: {levels: {easy: [3, 3], hard: [4, 4]}, size: [0.2, 0.4], central: 0.7, min_frame_gap: 9,
                  placement: released}
+      jigsaw: {clip_frames: null}   # frames kept per clip (null: all of its 48 // n)
 """
 
 from __future__ import annotations
@@ -44,6 +58,8 @@ import yaml
 from data_prep.builders.splits import SPLITS
 from data_prep.profiles import DEFAULT_PROFILE, check_profile
 from data_prep.tasks import get_task, known_tasks
+
+ENTRY_KEYS = ("task", "subtype", "difficulty", "count", "levels")
 
 MIX_DIR = Path(__file__).resolve().parent.parent / "mixes"
 VIDEO_MODES = ("disjoint", "per_entry")
@@ -121,6 +137,9 @@ def parse_mix(data: Any, source: str = "<mix>") -> Mix:
         where = f"{source}: entries[{i}]"
         if not isinstance(item, dict) or "task" not in item:
             raise ValueError(f"{where}: needs at least task and count")
+        unknown_keys = sorted(set(item) - set(ENTRY_KEYS))
+        if unknown_keys:
+            raise ValueError(f"{where}: unknown keys {unknown_keys} (known: {list(ENTRY_KEYS)})")
         try:
             task = get_task(item["task"])
         except ValueError as err:
@@ -133,14 +152,17 @@ def parse_mix(data: Any, source: str = "<mix>") -> Mix:
                     f"{where}: difficulty {item['difficulty']!r} does not name one {task.name} subtype"
                 )
             subtype = matches[0]
+        count = item.get("count")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise ValueError(f"{where}: count must be a non-negative integer, got {count!r}")
+        if "levels" in item:
+            entries += _graded_entries(task, subtype, item["levels"], count, where)
+            continue
         subtype = str(subtype or task.default_subtype)
         if not task.has_subtype(subtype):
             raise ValueError(
                 f"{where}: unknown {task.name} subtype {subtype!r}; known: {sorted(task.subtypes)}"
             )
-        count = item.get("count")
-        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-            raise ValueError(f"{where}: count must be a non-negative integer, got {count!r}")
         entries.append(MixEntry(task.name, subtype, count))
     if not entries:
         raise ValueError(f"{source}: no entries")
@@ -171,6 +193,30 @@ def parse_mix(data: Any, source: str = "<mix>") -> Mix:
         options=options,
         validation_slice=validation_slice,
     )
+
+
+def _graded_entries(task: Any, subtype: Any, levels: Any, count: int, where: str) -> list[MixEntry]:
+    """One entry per level of ``levels`` (``all`` or a list of level numbers), ``count`` split evenly."""
+    if not task.levels:
+        raise ValueError(f"{where}: task {task.name!r} declares no difficulty levels")
+    ladder = list(range(len(task.levels)))
+    if levels == "all":
+        chosen = ladder
+    elif (isinstance(levels, list) and levels and len(set(levels)) == len(levels)
+          and all(isinstance(k, int) and not isinstance(k, bool) and k in ladder for k in levels)):
+        chosen = sorted(levels)
+    else:
+        raise ValueError(f"{where}: levels must be 'all' or a list of distinct level numbers in {ladder}, "
+                         f"got {levels!r}")
+    if task.levels_set_subtype and subtype is not None:
+        raise ValueError(f"{where}: {task.name}'s levels set the subtype (l0..l{ladder[-1]}); give no subtype")
+    base = "" if task.levels_set_subtype else str(subtype or task.default_subtype)
+    if base and not task.has_subtype(base):
+        raise ValueError(f"{where}: unknown {task.name} subtype {base!r}; known: {sorted(task.subtypes)}")
+    from data_prep.builders.plan import allocate  # plan imports this module
+
+    counts = allocate([1] * len(chosen), count)
+    return [MixEntry(task.name, task.graded_subtype(k, base), n) for k, n in zip(chosen, counts)]
 
 
 def _parse_options(options: Any, source: str) -> dict[str, Any]:

@@ -101,7 +101,8 @@ def _spec(
     key = f"{mix_name}/{sample_id}"
     declared = get_task(task)
     partner = ""
-    if declared.needs_partner is not None and declared.needs_partner(subtype):
+    # a graded subtype (mirror_l2) generates the rows of its level's subtype (mirror)
+    if declared.needs_partner is not None and declared.needs_partner(declared.row_subtype(subtype)):
         others = [v for v in pool if v != video_id]
         if not others:
             raise ValueError(

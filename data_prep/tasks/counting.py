@@ -19,6 +19,22 @@ Placement (option ``placement``, set by the build's profile, see ``data_prep.pro
   cannot host its shapes after many draws (an extremely narrow video) skips the sample with a
   recorded reason.
 
+Difficulty ladder (``LADDER``, beyond the paper: ``data_prep.tasks.registry``): F x K and the
+shape size, easy -> hard and beyond; ``l1`` and ``l2`` are the paper's easy and hard (their rows
+keep those subtypes), the others carry their level (``l0``, ``l3`` ...) as their subtype:
+
+=====  ======  ===============  ==========================================
+level  F x K   shape size       per-type count
+=====  ======  ===============  ==========================================
+l0     2 x 2   0.2..0.4         1..4
+l1     3 x 3   0.2..0.4         1..9 (paper easy)
+l2     4 x 4   0.2..0.4         1..16 (paper hard)
+l3     5 x 5   0.15..0.3        1..25
+l4     5 x 7   0.12..0.24       1..35 (smaller, more crowded shapes)
+l5     6 x 8   0.1..0.2         1..48 (frames of a type 6 apart)
+l6     8 x 10  0.08..0.16       1..80 (frames of a type 5 apart)
+=====  ======  ===============  ==========================================
+
 Uniform mode (``spec.uniform``): each type's count c ~ U{1..F*K}, then the number of frames is
 drawn uniformly among those that can hold c (1..K each) and c is split over them at random, so
 every count is equally likely and the constant answer scores exactly like a random guess on
@@ -36,7 +52,7 @@ import numpy as np
 
 from data_prep import prompts
 from data_prep.tasks.base import SampleSpec, SkipSample, TaskContext, make_row, rng_for
-from data_prep.tasks.registry import PretextTask
+from data_prep.tasks.registry import Level, PretextTask
 from data_prep.tasks.shapes import SHAPES, Shape, circumradius, draw, overlap
 from rewards.tasks import counting as reward
 
@@ -52,6 +68,18 @@ RELEASED_TRIES = 20  # released placement: draws for a non-overlapping centre be
 DEFAULT_PLACEMENT = "released"  # the paper profile's; data_prep.profiles sets it per build
 
 PROMPT = prompts.COUNTING
+
+# The difficulty ladder (module docstring): each rung sets F x K (option ``levels``) and the size.
+LADDER = (
+    Level("F2xK2", {"levels": {"l0": (2, 2)}}, subtype="l0"),
+    Level("F3xK3", {}, subtype="easy"),
+    Level("F4xK4", {}, subtype="hard"),
+    Level("F5xK5", {"levels": {"l3": (5, 5)}, "size": (0.15, 0.3)}, subtype="l3"),
+    Level("F5xK7", {"levels": {"l4": (5, 7)}, "size": (0.12, 0.24)}, subtype="l4"),
+    Level("F6xK8", {"levels": {"l5": (6, 8)}, "size": (0.1, 0.2), "min_frame_gap": 6}, subtype="l5"),
+    Level("F8xK10", {"levels": {"l6": (8, 10)}, "size": (0.08, 0.16), "min_frame_gap": 5}, subtype="l6"),
+)
+PAPER_LEVEL = 1  # easy: VideoSSR-30K's counting
 
 
 def instances_per_frame(
@@ -204,12 +232,13 @@ PLACEMENTS = {"released": place_shapes_released, "spaced": place_shapes}
 
 
 def make_sample(spec: SampleSpec, ctx: TaskContext) -> dict[str, Any]:
-    """One counting row: ``spec.subtype`` is the level (easy / hard)."""
-    if spec.subtype not in LEVELS:
-        raise ValueError(f"unknown counting level {spec.subtype!r}; known: {sorted(LEVELS)}")
+    """One counting row: ``spec.subtype`` is the level (easy / hard; a ladder rung's own name)."""
     opts = ctx.options.get("counting", {})
     # A mix may override one level only; the others keep the paper's numbers.
-    max_frames, max_per_frame = {**LEVELS, **(opts.get("levels") or {})}[spec.subtype]
+    levels = {**LEVELS, **(opts.get("levels") or {})}
+    if spec.subtype not in levels:
+        raise ValueError(f"unknown counting level {spec.subtype!r}; known: {sorted(LEVELS)}")
+    max_frames, max_per_frame = levels[spec.subtype]
     rng = rng_for(spec)
     n = int(ctx.records[spec.video_id]["num_frames"])
     per_type = [instances_per_frame(rng, max_frames, max_per_frame, spec.uniform) for _ in SHAPES]
@@ -247,7 +276,7 @@ def make_sample(spec: SampleSpec, ctx: TaskContext) -> dict[str, Any]:
     return make_row(
         spec,
         ctx,
-        difficulty=SUBTYPES[spec.subtype],
+        difficulty=SUBTYPES.get(spec.subtype, "standard"),
         user_text=f"<video>\n{PROMPT}",
         videos=[paths],
         answer=answer,
@@ -282,4 +311,7 @@ TASK = PretextTask(
     question=lambda subtype: PROMPT,
     columns=(("easy", "Cnt-E"), ("hard", "Cnt-H")),
     average_label="Cnt-Avg",
+    accepts_subtype=lambda subtype: subtype in {level.subtype for level in LADDER},
+    levels=LADDER,
+    default_level=PAPER_LEVEL,
 )

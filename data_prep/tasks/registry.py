@@ -24,18 +24,32 @@ attribute). A mix entry ``task:`` takes either; the rows then carry the short na
 worker, the evaluation) finds the task without configuration. ``$VIDEOSSR_TASKS`` (comma-separated
 import paths) and the reward option ``tasks`` register tasks up front, for rows that lack it.
 
+Difficulty levels (beyond the paper; ``recipes.videossr.adaptive`` chooses among them during
+training): a task may declare ``levels``, an ordered ladder of :class:`Level` (easiest first) built
+from its own knobs. A *graded subtype* names one rung: ``"<subtype>_l<k>"`` for a task whose
+subtypes are kinds (grounding: ``mirror_l2``), ``"l<k>"`` for a task whose subtype is itself the
+difficulty (counting, jigsaw). A mix entry names a graded subtype (or ``levels: all``, see
+``data_prep.builders.mixes``); ``make_sample`` then generates with the level's options over the
+build's, the row keeps an ordinary ``data_source`` (the level's own subtype, or the entry's), and
+carries its level in ``extra_info.difficulty`` (``"l<k>"``) and ``extra_info.meta`` (``level``,
+``level_name``, ``level_family``). Rows of the paper's subtypes are unchanged.
+
 >>> {"counting", "grounding", "jigsaw"} <= set(shipped_tasks())
 True
 >>> get_task("counting").subtypes["hard"]
 'hard'
+>>> get_task("grounding").parse_graded("mirror_l2"), get_task("jigsaw").row_subtype("l0")
+(('mirror', 2), 'n4')
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import importlib
 import json
 import os
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Mapping, Optional
 
@@ -46,8 +60,86 @@ from rewards.tasks.base import Reward
 SHIPPED = ("counting", "grounding", "jigsaw")
 ENV_VAR = "VIDEOSSR_TASKS"
 META_KEY = "task_module"  # extra_info.meta key naming a non-shipped task's import path
+# extra_info.meta keys of a graded row (absent from the rows of the paper's subtypes)
+LEVEL_KEY, LEVEL_NAME_KEY, LEVEL_FAMILY_KEY = "level", "level_name", "level_family"
+_GRADED = re.compile(r"^(?:(?P<base>[a-z0-9][a-z0-9_]*)_)?l(?P<k>\d+)$")
 
 _REGISTRY: dict[str, "PretextTask"] = {}
+
+
+@dataclass(frozen=True)
+class Level:
+    """One rung of a task's difficulty ladder.
+
+    Fields:
+      name     short label (docs, metrics, ``extra_info.meta.level_name``), e.g. ``"F3xK3"``
+      options  the task's options at this level, merged over the build's (key by key)
+      subtype  the rows' subtype at this level, for tasks whose subtype is the difficulty
+               (jigsaw ``n4``; counting ``easy``); "" keeps the entry's subtype (grounding's
+               perturbation)
+    """
+
+    name: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    subtype: str = ""
+
+
+class GradedSampler:
+    """``make_sample`` of a task with levels: a graded subtype generates at its level.
+
+    Any other subtype goes to the task's own generator unchanged (the paper's rows stay
+    byte-identical). A graded one: the spec's subtype becomes the level's row subtype, the level's
+    options are merged over the build's for this task, and the row records its level.
+    """
+
+    def __init__(self, inner: Callable[..., dict], task: "PretextTask"):
+        self.inner, self.task = inner, task
+        self.__doc__ = getattr(inner, "__doc__", None)
+
+    def __call__(self, spec: Any, ctx: Any) -> dict:
+        task = self.task
+        parsed = task.parse_graded(spec.subtype)
+        if parsed is None:
+            return self.inner(spec, ctx)
+        base, k = parsed
+        level = task.levels[k]
+        options = dict(ctx.options)
+        merged = copy.deepcopy(dict(options.get(task.name) or {}))
+        _merge(merged, level.options)
+        options[task.name] = merged
+        row = self.inner(replace(spec, subtype=level.subtype or base), dataclasses.replace(ctx, options=options))
+        extra = row["extra_info"]
+        meta = json.loads(extra["meta"])
+        meta.update({LEVEL_KEY: k, LEVEL_NAME_KEY: level.name, LEVEL_FAMILY_KEY: level_family(task.name, base)})
+        extra["difficulty"] = f"l{k}"
+        extra["meta"] = json.dumps(meta, sort_keys=True, separators=(",", ":"))
+        return row
+
+
+def level_family(task: str, base: str = "") -> str:
+    """The control unit a graded row belongs to: the task, or ``<task>/<subtype>`` for a task whose
+    subtypes are kinds (each grounding perturbation climbs its own ladder).
+
+    >>> level_family("grounding", "mirror"), level_family("jigsaw")
+    ('grounding/mirror', 'jigsaw')
+    """
+    return f"{task}/{base}" if base else task
+
+
+def parse_graded_subtype(subtype: str, levels: tuple[Level, ...], task: "Optional[PretextTask]" = None):
+    """``(base, k)`` of a graded subtype of a task with these ``levels``, else ``None``."""
+    if not levels or not isinstance(subtype, str):
+        return None
+    match = _GRADED.match(subtype)
+    if match is None or int(match["k"]) >= len(levels):
+        return None
+    base, k = match["base"] or "", int(match["k"])
+    by_subtype = all(level.subtype for level in levels)
+    if by_subtype != (base == ""):
+        return None
+    if base and task is not None and not task._has_plain_subtype(base):
+        return None
+    return base, k
 
 
 @dataclass(frozen=True)
@@ -67,6 +159,8 @@ class PretextTask:
       average_label    header of the task-average column (default ``<Name>-Avg``)
       accepts_subtype  subtype -> bool, for subtypes beyond ``subtypes`` (jigsaw ``n2`` .. ``n9``)
       needs_partner    subtype -> bool: the sample needs a second video (``SampleSpec.partner_video_id``)
+      levels           difficulty ladder, easiest first (:class:`Level`); () = none (module docstring)
+      default_level    the rung that reproduces the paper's setting (the adaptive run starts there)
       module           set by the registry: import path of a non-shipped task ("" when shipped)
     """
 
@@ -82,6 +176,8 @@ class PretextTask:
     average_label: str = ""
     accepts_subtype: Optional[Callable[[str], bool]] = None
     needs_partner: Optional[Callable[[str], bool]] = None
+    levels: tuple[Level, ...] = ()
+    default_level: int = 0
     module: str = ""
 
     def __post_init__(self) -> None:
@@ -91,6 +187,18 @@ class PretextTask:
         for subtype, _ in self.columns:
             if not self.has_subtype(subtype):
                 raise ValueError(f"task {self.name!r}: column subtype {subtype!r} is not one of its subtypes")
+        if self.levels:
+            if not 0 <= self.default_level < len(self.levels):
+                raise ValueError(f"task {self.name!r}: default_level {self.default_level} is not one of its "
+                                 f"{len(self.levels)} levels")
+            if len({bool(level.subtype) for level in self.levels}) != 1:
+                raise ValueError(f"task {self.name!r}: either every level names its subtype or none does")
+            for level in self.levels:
+                if level.subtype and not self._has_plain_subtype(level.subtype):
+                    raise ValueError(f"task {self.name!r}: level {level.name!r} names unknown subtype "
+                                     f"{level.subtype!r}")
+            if not isinstance(self.make_sample, GradedSampler):  # dataclasses.replace keeps the wrapper
+                object.__setattr__(self, "make_sample", GradedSampler(self.make_sample, self))
 
     @property
     def avg_label(self) -> str:
@@ -102,7 +210,50 @@ class PretextTask:
         return self.average_label or f"{self.name.replace('_', ' ').title().replace(' ', '')}-Avg"
 
     def has_subtype(self, subtype: str) -> bool:
+        """A declared subtype, one ``accepts_subtype`` admits, or a graded one (``mirror_l2``, ``l3``)."""
+        return self._has_plain_subtype(subtype) or self.parse_graded(subtype) is not None
+
+    def _has_plain_subtype(self, subtype: str) -> bool:
         return subtype in self.subtypes or bool(self.accepts_subtype and self.accepts_subtype(subtype))
+
+    # -- difficulty levels (module docstring) --------------------------------------------------------
+    @property
+    def levels_set_subtype(self) -> bool:
+        """True when each level names the rows' subtype (counting, jigsaw): graded subtypes are ``l<k>``."""
+        return bool(self.levels) and all(level.subtype for level in self.levels)
+
+    def parse_graded(self, subtype: str) -> Optional[tuple[str, int]]:
+        """``(base subtype, level)`` of a graded subtype, ``None`` for any other.
+
+        >>> get_task("counting").parse_graded("l3"), get_task("counting").parse_graded("easy")
+        (('', 3), None)
+        """
+        return parse_graded_subtype(subtype, self.levels, self)
+
+    def graded_subtype(self, k: int, base: str = "") -> str:
+        """The subtype naming level ``k`` (of ``base``, for a task whose subtypes are kinds).
+
+        >>> get_task("grounding").graded_subtype(0, "mirror"), get_task("jigsaw").graded_subtype(5)
+        ('mirror_l0', 'l5')
+        """
+        if not 0 <= k < len(self.levels):
+            raise ValueError(f"task {self.name!r} has levels 0..{len(self.levels) - 1}, got {k!r}")
+        if self.levels_set_subtype:
+            if base:
+                raise ValueError(f"task {self.name!r}: its levels set the subtype; name none (got {base!r})")
+            return f"l{k}"
+        base = base or self.default_subtype
+        if not self._has_plain_subtype(base):
+            raise ValueError(f"task {self.name!r}: unknown subtype {base!r}")
+        return f"{base}_l{k}"
+
+    def row_subtype(self, subtype: str) -> str:
+        """The subtype a row of this (possibly graded) subtype carries in its ``data_source``."""
+        parsed = self.parse_graded(subtype)
+        if parsed is None:
+            return subtype
+        base, k = parsed
+        return self.levels[k].subtype or base
 
     def data_source(self, subtype: str) -> str:
         return make_data_source(self.name, subtype)

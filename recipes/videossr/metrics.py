@@ -2,6 +2,10 @@
 
     python -m recipes.videossr.metrics RUN_DIR [--out DIR]     # default --out: RUN_DIR/metrics/
 
+A run with the rollout-group statistics (``+adaptive=...``, ``recipes.videossr.adaptive``) also
+gets ``groups.png``: per task, the fraction of zero-variance GRPO groups and the mean group reward
+over steps, and the difficulty level of each family when the levels adapt.
+
 ``launch/train.sh`` runs verl with ``trainer.logger=[console,file]`` and points
 ``VERL_FILE_LOGGER_PATH`` at ``RUN_DIR/logs/metrics-<attempt>.jsonl``, one file per attempt
 (attempt = UTC start time, so name order is time order). verl 0.9.1's ``FileLogger`` writes one
@@ -53,6 +57,9 @@ RESPONSE_LENGTH_KEY = "response_length/mean"
 # per prompt. data_source itself contains slashes (videossr/<task>/<subtype>).
 VAL_CORE = re.compile(r"^val-core/(?P<source>.+)/(?P<var>[^/]+)/mean@(?P<n>\d+)$")
 ATTEMPT_GLOB = "metrics-*.jsonl"
+# recipes.videossr.adaptive.controller: videossr_groups/<task or all>/<stat>, videossr_adaptive/<family>/level
+GROUP_TASK = re.compile(r"^videossr_groups/(?P<task>[^/]+)/(?P<stat>zero_var_frac|reward_mean)$")
+ADAPTIVE_LEVEL = re.compile(r"^videossr_adaptive/(?P<family>.+)/level$")
 
 
 def metric_files(path: str | Path) -> list[Path]:
@@ -176,6 +183,7 @@ def write_metrics_csv(rows: list[dict[str, Any]], path: str | Path) -> Path:
 # --- PNG (Pillow, as recipes/videossr/eval/plot.py: no plotting dependency) -----------------------------
 
 Series = tuple[str, list[tuple[float, float]]]  # legend label, (step, value) points
+MAX_DOTS = 120  # a series with more points is drawn as a line only (dots would hide it)
 
 
 def _ticks(lo: float, hi: float, count: int = 5, integer: bool = False) -> tuple[float, float, list[float]]:
@@ -227,8 +235,8 @@ def _panel(d: ImageDraw.ImageDraw, box: tuple[int, int, int, int], title: str, s
         xy = [px(x, y) for x, y in pts]
         if len(xy) > 1:
             d.line(xy, fill=colour, width=2)
-        for x, y in xy:  # dots: validation runs every test_freq steps, a lone point must show
-            d.ellipse([x - 2.5, y - 2.5, x + 2.5, y + 2.5], fill=colour)
+        for x, y in xy if len(xy) <= MAX_DOTS else ():  # dots: validation runs every test_freq steps,
+            d.ellipse([x - 2.5, y - 2.5, x + 2.5, y + 2.5], fill=colour)  # a lone point must show
         ly = y0 + 16 * k
         d.rectangle([x1 + 12, ly, x1 + 24, ly + 12], fill=colour)
         d.text((x1 + 30, ly), label[:32], fill="black", font=small)
@@ -279,6 +287,79 @@ def plot_run_metrics(rows: list[dict[str, Any]], path: str | Path, title: str = 
     return path
 
 
+def group_series(rows: list[dict[str, Any]]) -> dict[str, list[Series]]:
+    """``{"zero_var_frac" | "reward_mean" | "level": [(label, points), ...]}`` of the group statistics
+    per task (``all`` first) and the adaptive level per family, each sorted by label."""
+    found: dict[str, dict[str, list[tuple[float, float]]]] = {"zero_var_frac": {}, "reward_mean": {}, "level": {}}
+    for row in rows:
+        for key, value in row.items():
+            if not _is_number(value):
+                continue
+            m = GROUP_TASK.match(key)
+            if m:
+                found[m["stat"]].setdefault(m["task"], []).append((row["step"], float(value)))
+                continue
+            m = ADAPTIVE_LEVEL.match(key)
+            if m:
+                found["level"].setdefault(m["family"], []).append((row["step"], float(value)))
+    order = lambda label: (label != "all", label)  # noqa: E731
+    return {stat: [(label, found[stat][label]) for label in sorted(found[stat], key=order)] for stat in found}
+
+
+def has_group_metrics(rows: list[dict[str, Any]]) -> bool:
+    return any(GROUP_TASK.match(key) for row in rows for key in row)
+
+
+def draw_group_metrics(rows: list[dict[str, Any]], title: str = "") -> Image.Image:
+    """The panels of ``plot_group_metrics`` as a PIL image."""
+    steps = [row["step"] for row in rows] or [0]
+    x_range = (min(steps), max(steps))
+    series = group_series(rows)
+    width, panel_h = 1000, 260
+    img = Image.new("RGB", (width, 40 + 3 * panel_h), "white")
+    d = ImageDraw.Draw(img)
+    d.text((10, 10), title, fill="black", font=_font(14))
+    _panel(d, (10, 40, width - 10, 40 + panel_h), "GRPO groups with zero variance (all n rollouts scored the same)",
+           series["zero_var_frac"], x_range, "no videossr_groups/<task>/zero_var_frac in the logs (+adaptive=metrics)",
+           y_range=(0.0, 1.0))
+    _panel(d, (10, 40 + panel_h, width - 10, 40 + 2 * panel_h), "mean reward of the step's groups",
+           series["reward_mean"], x_range, "no videossr_groups/<task>/reward_mean in the logs", y_range=(0.0, 1.0))
+    _panel(d, (10, 40 + 2 * panel_h, width - 10, 40 + 3 * panel_h), "difficulty level per family (adaptive)",
+           series["level"], x_range, "levels fixed (no videossr_adaptive/<family>/level: +adaptive=levels)")
+    return img
+
+
+def plot_panels(panels: list[tuple[str, list[Series], tuple[float, float] | None]], path: str | Path,
+                title: str = "") -> Path:
+    """Stacked line charts, one per ``(title, series, y_range)`` (``y_range`` None: fit the data),
+    written to ``path`` atomically (``bench/bench_adaptive.py`` draws its simulation with it)."""
+    xs = [x for _, series, _ in panels for _, pts in series for x, _ in pts] or [0]
+    width, panel_h = 1000, 260
+    img = Image.new("RGB", (width, 40 + len(panels) * panel_h), "white")
+    d = ImageDraw.Draw(img)
+    d.text((10, 10), title, fill="black", font=_font(14))
+    for k, (name, series, y_range) in enumerate(panels):
+        top = 40 + k * panel_h
+        _panel(d, (10, top, width - 10, top + panel_h), name, series, (min(xs), max(xs)), "no data", y_range=y_range)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    write_atomic(path, buf.getvalue())
+    return path
+
+
+def plot_group_metrics(rows: list[dict[str, Any]], path: str | Path, title: str = "") -> Path:
+    """Write the group-statistics PNG (zero-variance fraction and mean reward per task, level per
+    family, over steps) to ``path`` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    draw_group_metrics(rows, title).save(buf, format="PNG")
+    write_atomic(path, buf.getvalue())
+    return path
+
+
 # --- command line ------------------------------------------------------------------------------------
 
 
@@ -299,6 +380,10 @@ def summary(rows: list[dict[str, Any]]) -> list[str]:
         lines += [f"  {source:<32} {metric:<14} {value:.4f}" for source, (metric, value) in scores.items()]
     else:
         lines.append("no validation logged")
+    zero = [(row["step"], row["videossr_groups/all/zero_var_frac"]) for row in rows
+            if _is_number(row.get("videossr_groups/all/zero_var_frac"))]
+    if zero:
+        lines.append(f"last zero-variance group fraction: {zero[-1][1]:.3f} (step {zero[-1][0]})")
     return lines
 
 
@@ -335,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
     for line in summary(rows):
         print(line)
     print(f"wrote {csv_path} and {png_path}")
+    if has_group_metrics(rows):
+        print(f"wrote {plot_group_metrics(rows, out / 'groups.png', title=title)}")
     return 0
 
 

@@ -105,6 +105,8 @@ PASSED_ON = {
     "actor_rollout_ref.rollout.engine_kwargs.vllm": "vLLM's engine arguments (vllm_async_server.py)",
     "reward.custom_reward_function.reward_kwargs": "rewards.verl_reward.compute_score's keyword arguments",
     "data.videossr": "recipes.videossr.dataset.VideoSSRDataset",
+    # handed whole to trainer.v1.sampler.custom_sampler's constructor (trainer_base._build_replay_buffer)
+    "trainer.v1.sampler.sampler_kwargs": "recipes.videossr.adaptive.replay_buffer.AdaptiveReplayBuffer",
 }
 # Keys that read as settings but change nothing on verl 0.9.1's agent-loop path (issue 13).
 DEAD = {
