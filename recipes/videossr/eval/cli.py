@@ -6,6 +6,8 @@ Commands (one module each, registered in ``COMMANDS``):
   downstream  a model on a local multiple-choice or temporal-grounding benchmark (JSON items)
   table       combine finished VIUBench run folders into one table + bar chart
   lmms-task   write the lmms-eval VIUBench task (YAML + utils.py) for a local parquet
+  agree       the same rows + model through the in-tree HF backend, lmms-eval and vLLM: identical
+              inputs and identical scores (one table harness x column)
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ COMMANDS = {
     "downstream": "evaluate a model on a local MC / temporal-grounding benchmark",
     "table": "combine VIUBench run folders into one table and chart",
     "lmms-task": "write the lmms-eval VIUBench task for a local parquet",
+    "agree": "check that the HF backend, lmms-eval and vLLM see identical inputs and score identically",
 }
 
 
@@ -96,6 +99,28 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("lmms-task", allow_abbrev=False, help=COMMANDS["lmms-task"])
     m.add_argument("--data", required=True, help="VIUBench parquet file or folder")
     m.add_argument("--out", required=True, help="folder to pass to lmms-eval as --include_path")
+    m.add_argument("--media-root", default=None,
+                   help="folder the rows' relative frame paths resolve against (default: the parquet's folder)")
+    m.add_argument("--per-subtype", type=int, default=None,
+                   help="only the first K questions of every subtype (a stratified subset; lmms-eval's --limit "
+                        "takes the first N rows, which are sorted by subtype)")
+
+    a = sub.add_parser("agree", allow_abbrev=False, help=COMMANDS["agree"])
+    a.add_argument("--data", required=True, help="VIUBench parquet file or folder")
+    a.add_argument("--model", required=True, action="append", dest="models",
+                   help="HF model folder (repeat for several; Qwen2.5-VL / Qwen3-VL)")
+    a.add_argument("--out", required=True, help="folder for report.md, report.json and each harness's records")
+    a.add_argument("--harnesses", default="hf,lmms,vllm",
+                   help="comma list of hf, lmms, vllm (default all; one whose environment is missing is skipped)")
+    a.add_argument("--hf-python", default=None, help="interpreter of the in-tree HF harness (default: this one)")
+    a.add_argument("--lmms-python", default=None, help="interpreter with lmms-eval 0.7.3 (default .venv-lmms/bin/python)")
+    a.add_argument("--vllm-python", default=None, help="interpreter with vLLM 0.24 (default .venv-vllm/bin/python)")
+    a.add_argument("--per-subtype", type=int, default=None, help="only the first K questions of every subtype")
+    a.add_argument("--max-new-tokens", type=int, default=128, help="generation budget of every harness (default 128)")
+    a.add_argument("--dtype", default="bfloat16",
+                   help="in-tree HF model dtype (default bfloat16: lmms-eval's Qwen-VL classes always load bfloat16)")
+    a.add_argument("--media-root", default=None,
+                   help="folder the rows' relative frame paths resolve against (default: the parquet's folder)")
     return parser
 
 
@@ -153,9 +178,34 @@ def _run_table(args: argparse.Namespace) -> int:
 def _run_lmms_task(args: argparse.Namespace) -> int:
     from recipes.videossr.eval.lmms_task import write_lmms_task
 
-    path = write_lmms_task(args.data, args.out)
-    print(f"wrote {path}; run: python -m lmms_eval --tasks viubench --include_path {path.parent} ...")
+    from recipes.videossr.eval.lmms_task import read_task_settings
+
+    path = write_lmms_task(args.data, args.out, media_root=args.media_root, per_subtype=args.per_subtype)
+    settings = read_task_settings(path.parent)
+    print(f"wrote {path} ({settings['questions']} questions); run, e.g.:\n"
+          f"  python -m lmms_eval --model qwen2_5_vl --model_args pretrained=MODEL,{settings['model_args']} "
+          f"--tasks viubench --include_path {path.parent} --batch_size 1 --log_samples --output_path OUT")
     return 0
+
+
+def _run_agree(args: argparse.Namespace) -> int:
+    from recipes.videossr.eval.agree import HARNESSES, AgreeConfig, run_agree
+
+    harnesses = tuple(h.strip() for h in args.harnesses.split(",") if h.strip())
+    unknown = sorted(set(harnesses) - set(HARNESSES))
+    if unknown or not harnesses:
+        raise ValueError(f"--harnesses: unknown {', '.join(unknown) or '(none given)'} (choose from {', '.join(HARNESSES)})")
+    config = AgreeConfig(data=args.data, models=tuple(args.models), out=args.out, harnesses=harnesses,
+                         hf_python=args.hf_python, lmms_python=args.lmms_python, vllm_python=args.vllm_python,
+                         per_subtype=args.per_subtype, max_new_tokens=args.max_new_tokens, dtype=args.dtype,
+                         media_root=args.media_root)
+    try:
+        report = run_agree(config)
+    except RuntimeError as exc:  # a harness failed: its log tail, no traceback of this process
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print((Path(args.out) / "report.md").read_text())
+    return 0 if report.ok else 1
 
 
 RUNNERS = {
@@ -163,6 +213,7 @@ RUNNERS = {
     "downstream": _run_downstream,
     "table": _run_table,
     "lmms-task": _run_lmms_task,
+    "agree": _run_agree,
 }
 
 

@@ -73,7 +73,11 @@ def _prompt_tokens(processor, request):
     from verl.utils.tokenizer import build_multimodal_processor_inputs
 
     videos = (request.get("multi_modal_data") or {}).get("video")
-    inputs = build_multimodal_processor_inputs(processor, text=[request["prompt"]], videos=videos)
+    from recipes.videossr.eval.backends.vllm import transformers_prompt
+
+    # the request text as transformers tokenizes it (vLLM's Qwen3-VL prompt doubles the outer vision pair)
+    text = transformers_prompt(processor, request["prompt"])
+    inputs = build_multimodal_processor_inputs(processor, text=[text], videos=videos)
     return int(inputs["input_ids"].shape[1])
 
 
