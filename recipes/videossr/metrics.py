@@ -279,10 +279,14 @@ def draw_run_metrics(rows: list[dict[str, Any]], title: str = "") -> Image.Image
 def plot_run_metrics(rows: list[dict[str, Any]], path: str | Path, title: str = "") -> Path:
     """Write the PNG (training reward, mean response length, validation score per data source over
     steps) to ``path`` atomically; a metric absent from the logs gives an empty panel with a note."""
+    return _write_png(draw_run_metrics(rows, title), path)
+
+
+def _write_png(img: Image.Image, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
-    draw_run_metrics(rows, title).save(buf, format="PNG")
+    img.save(buf, format="PNG")
     write_atomic(path, buf.getvalue())
     return path
 
@@ -352,12 +356,7 @@ def plot_panels(panels: list[tuple[str, list[Series], tuple[float, float] | None
 def plot_group_metrics(rows: list[dict[str, Any]], path: str | Path, title: str = "") -> Path:
     """Write the group-statistics PNG (zero-variance fraction and mean reward per task, level per
     family, over steps) to ``path`` atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.BytesIO()
-    draw_group_metrics(rows, title).save(buf, format="PNG")
-    write_atomic(path, buf.getvalue())
-    return path
+    return _write_png(draw_group_metrics(rows, title), path)
 
 
 # --- command line ------------------------------------------------------------------------------------
