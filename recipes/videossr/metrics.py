@@ -345,12 +345,7 @@ def plot_panels(panels: list[tuple[str, list[Series], tuple[float, float] | None
     for k, (name, series, y_range) in enumerate(panels):
         top = 40 + k * panel_h
         _panel(d, (10, top, width - 10, top + panel_h), name, series, (min(xs), max(xs)), "no data", y_range=y_range)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    write_atomic(path, buf.getvalue())
-    return path
+    return _write_png(img, path)
 
 
 def plot_group_metrics(rows: list[dict[str, Any]], path: str | Path, title: str = "") -> Path:
