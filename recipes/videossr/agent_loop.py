@@ -46,6 +46,7 @@ from verl.utils.tokenizer import build_multimodal_processor_inputs, get_processo
 from verl.utils.tokenizer.chat_template import apply_chat_template
 from verl.utils.tokenizer.tokenizer import normalize_token_ids
 
+from recipes.videossr import rollout_trace
 from recipes.videossr.mrope import qwen2_5_vl_positions, round_to_dtype
 from recipes.videossr.processor_cache import ProcessorCache, configure, identity, kwargs_key, objects
 from recipes.videossr.video_features import fast_video_processor
@@ -136,14 +137,24 @@ class _RequestForm:
     def __init__(self, client: Any, loop: "VideoSSRAgentLoop"):
         self._client, self._loop = client, loop
 
-    async def generate(self, request_id, *, prompt_ids, video_data=None, mm_processor_kwargs=None, **kwargs):
+    async def generate(self, request_id, *, prompt_ids, video_data=None, mm_processor_kwargs=None,
+                       sampling_params=None, **kwargs):
         sent = self._loop.request_ids.get(id(prompt_ids), prompt_ids)
         mm_processor_kwargs = dict(mm_processor_kwargs or {})
         if self._loop.family == "qwen2_5_vl" and video_data:
             # vLLM's Qwen2.5-VL parser drops the (frames, metadata) metadata: pass it to its processor.
             mm_processor_kwargs.setdefault("video_metadata", [dict(meta) for _, meta in video_data])
-        return await self._client.generate(request_id, prompt_ids=sent, video_data=video_data,
-                                           mm_processor_kwargs=mm_processor_kwargs or None, **kwargs)
+        tracing = self._loop.trace_dir is not None
+        if tracing:  # vLLM reports the prompt it ran (recipes.videossr.rollout_trace)
+            sampling_params = {**(sampling_params or {}), "prompt_logprobs": 0}
+        output = await self._client.generate(request_id, prompt_ids=sent, video_data=video_data,
+                                             mm_processor_kwargs=mm_processor_kwargs or None,
+                                             sampling_params=sampling_params, **kwargs)
+        if tracing:
+            output.extra_fields[rollout_trace.PROMPT_CHECK_FIELD] = rollout_trace.vllm_prompt_ids(output.extra_fields)
+            output.extra_fields.pop("prompt_ids", None)
+            output.extra_fields.pop("prompt_logprobs", None)
+        return output
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
@@ -160,6 +171,7 @@ class VideoSSRAgentLoop(SingleTurnAgentLoop):
                              "needs verl's single_turn_agent (actor_rollout_ref.rollout.agent.default_agent_loop)")
         self.family = hf_model_type
         self.request_ids: dict[int, list[int]] = {}  # id(scored ids) -> ids sent to vLLM (one loop = one prompt)
+        self.trace_dir = rollout_trace.trace_dir(self.data_config)
         self.server_manager = _RequestForm(self.server_manager, self)
         self.processor_cache = configure(self.data_config)  # shared by the n sessions of a prompt
         if getattr(self, "continuous_token_builder", None) is not None:
@@ -332,6 +344,21 @@ class VideoSSRAgentLoopWorker(VideoSSRWorkerMixin, AgentLoopWorker):
 
 class VideoSSRAgentLoopWorkerTQ(VideoSSRWorkerMixin, AgentLoopWorkerTQ.__ray_actor_class__):
     """verl's V1 (TransferQueue) agent-loop worker with the recipe's methods."""
+
+    def __init__(self, *args, **kwargs):
+        # Without its own __init__, Ray ships the inherited one by value with its own copy of verl's
+        # class, and that __init__'s zero-argument super() then fails at actor creation
+        # ("super(type, obj): obj must be an instance or subtype of type"), on every machine.
+        super().__init__(*args, **kwargs)
+
+    async def _agent_loop_postprocess(self, output, validate, **kwargs):
+        outputs = output if isinstance(output, list) else [output]
+        vllm_ids = [o.extra_fields.pop(rollout_trace.PROMPT_CHECK_FIELD, None) for o in outputs]
+        await super()._agent_loop_postprocess(output, validate, **kwargs)  # verl: reward, TransferQueue
+        directory = rollout_trace.trace_dir(self.config.data)
+        if directory is not None:
+            for i, (one, ids) in enumerate(zip(outputs, vllm_ids)):
+                rollout_trace.append(directory, rollout_trace.record(one, validate, kwargs, ids, index=i))
 
 
 class VideoSSRAgentLoopManager(AgentLoopManagerTQ):

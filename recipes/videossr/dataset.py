@@ -21,6 +21,9 @@ fresh_jigsaw_seed     null     null = fresh OS entropy; an int = reproducible pe
 media_root            null     folder the rows' relative frame paths resolve against; null = the
                                folder of each data file (``data_prep.media``; absolute paths of
                                older rows are used as they are)
+rollout_trace_dir     null     a folder: every rollout session's prompt ids (actor's and vLLM's),
+                               response and reward, one JSON line each
+                               (``recipes.videossr.rollout_trace``; checks and tests, not speed)
 ====================  =======  ===============================================================
 
 Why a cache: in verl 0.9.1 ``process_multi_modal_info`` runs once per rollout session, i.e.
@@ -56,6 +59,7 @@ DEFAULTS = {
     "fresh_jigsaw": False,
     "fresh_jigsaw_seed": None,
     "media_root": None,
+    "rollout_trace_dir": None,
 }
 
 
@@ -183,14 +187,14 @@ class VideoSSRDataset(RLHFDataset):
             self._media_root = roots[0] if roots else None
             return dataframe, self._media_root
         self._media_root = None
-        labels = _file_row_labels(files, len(dataframe))
-        if labels is None:
+        counts = _file_counts(files) if all(f.endswith(".parquet") for f in files) else None
+        if counts is None or sum(counts) != len(dataframe):
             raise ValueError(
                 f"data files in several folders {sorted(set(roots))} with a row subset (max_samples) or json "
                 "files: their relative frame paths cannot be told apart; set data.videossr.media_root, or "
                 "build the datasets into one folder"
             )
-        per_row = [root for root, count in zip(roots, _file_counts(files)) for _ in range(count)]
+        per_row = [root for root, count in zip(roots, counts) for _ in range(count)]
         key = self.video_key
         dataframe = dataframe.map(
             lambda row, i: {key: resolve_videos(row[key], per_row[i])}, with_indices=True, keep_in_memory=True

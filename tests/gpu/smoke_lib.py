@@ -23,10 +23,20 @@ architectures with random bf16 weights:
 * results are merged into ``<out>/gpu_smoke.json``; ``markdown_table`` formats them as the
   README's hardware-table rows.
 
+* ``build_bundle`` (issue 23): for a GPU machine without vLLM, verl, Ray or flash-attn (torch +
+  transformers only, files arrive as one bundle of at most 64 MiB): the exact actor inputs of every
+  family x task, built here by verl's agent-loop worker of the recipe config (``actor_harness``:
+  the worker ``TrainerHarness`` runs, with the LLM-server stand-in of the CPU agent-loop tests, so
+  no vLLM is needed on this side either), the clips as their JPEG frames, the weight-less model
+  folders and ``gpu_side.py`` (the runner, importing none of verl/ray/vllm); checked here by running
+  the runner's own recomputation of the video inputs against the worker's; one deterministic
+  ``.tar.gz``.
+
 Command line (what ``smoke.sh`` calls)::
 
-    python tests/gpu/smoke_lib.py prepare WORK_DIR     # inputs, CPU only, idempotent
-    python tests/gpu/smoke_lib.py table OUT_DIR        # print the table of OUT_DIR/gpu_smoke.json
+    python tests/gpu/smoke_lib.py prepare WORK_DIR              # inputs, CPU only, idempotent
+    python tests/gpu/smoke_lib.py bundle OUT_DIR [--work DIR]   # OUT_DIR/gpu_smoke_bundle{,.tar.gz}, CPU only
+    python tests/gpu/smoke_lib.py table OUT_DIR                 # print the table of OUT_DIR/gpu_smoke.json
 """
 
 from __future__ import annotations
@@ -34,25 +44,39 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import gzip
+import hashlib
+import importlib.util
+import io
 import json
 import os
 import shutil
 import sys
+import tarfile
+import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-# (data_source, label) of the four samples, in the order they run.
-TASKS: list[tuple[str, str]] = [
-    ("videossr/grounding/channel_swap", "grounding (1 clip)"),
-    ("videossr/counting/easy", "counting (1 clip)"),
-    ("videossr/jigsaw/n6", "jigsaw n6 (6 clips)"),
-    ("videossr/jigsaw/n8", "jigsaw n8 (8 clips)"),
-]
-FAMILIES = ("qwen3_vl", "qwen2_5_vl")
-RESPONSE_TOKENS = 2048  # the recipe's max_response_length
-RESULTS_FILE = "gpu_smoke.json"
+
+def _load_gpu_side():
+    """``gpu_side.py`` (next to this file; no package to import it from), loaded once by path."""
+    name = "videossr_gpu_smoke_gpu_side"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("gpu_side.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+gpu_side = _load_gpu_side()
+# Shared with the bundle's runner (one definition, in gpu_side.py).
+TASKS = gpu_side.TASKS  # (data_source, label) of the four samples, in the order they run
+FAMILIES = gpu_side.FAMILIES
+RESPONSE_TOKENS = gpu_side.RESPONSE_TOKENS  # the recipe's max_response_length
+RESULTS_FILE = gpu_side.RESULTS_FILE
 INPUTS_FILE = "inputs.json"
 
 # 16:9 sources above the 256*256 budget: the train tier stores 341x192 frames, exactly what a
@@ -179,6 +203,7 @@ class ActorSample:
     position_ids: Any  # (4, L): row 0 text positions, rows 1..3 M-RoPE (t, h, w)
     prompt_len: int
     multi_modal_inputs: dict[str, Any]
+    response_mask: Any = None  # (L - prompt_len,) verl's response mask
 
     @property
     def response_len(self) -> int:
@@ -189,6 +214,11 @@ def trainer_batch(h, index: int, response: list[int]) -> ActorSample:
     """Row ``index`` through the harness's verl worker with ``response`` as vLLM's answer: the
     prompt + response ids, positions and multimodal inputs verl hands the actor (same calls as
     ``TrainerHarness.run_row``, which keeps only the prompt part)."""
+    return _trainer_batch(h, index, response)[0]
+
+
+def _trainer_batch(h, index: int, response: list[int]):
+    """``trainer_batch`` plus the dataset row it ran (a row read again may differ: fresh jigsaws)."""
     from verl.protocol import DataProto
     from verl.utils.dataset.rl_dataset import collate_fn
 
@@ -207,8 +237,53 @@ def trainer_batch(h, index: int, response: list[int]) -> ActorSample:
     if pos.dim() != 2 or pos.shape[0] != 4:
         raise RuntimeError(f"expected verl's (4, L) Qwen-VL position ids, got {tuple(pos.shape)}")
     mm = out.non_tensor_batch["multi_modal_inputs"][0]
-    return ActorSample(data_source=str(row["data_source"]), input_ids=out.batch["input_ids"][0][mask],
-                       position_ids=pos[:, mask], prompt_len=plen, multi_modal_inputs=dict(mm))
+    response_valid = out.batch["attention_mask"][0][out.batch["prompts"].shape[-1]:].bool()
+    response_mask = out.batch["response_mask"][0][response_valid] if "response_mask" in out.batch.keys() else None
+    sample = ActorSample(data_source=str(row["data_source"]), input_ids=out.batch["input_ids"][0][mask],
+                         position_ids=pos[:, mask], prompt_len=plen, multi_modal_inputs=dict(mm),
+                         response_mask=response_mask)
+    return sample, row
+
+
+class AnsweringClient:
+    """Stands in for verl's ``LLMServerClient`` (as ``tests/recipes/videossr/test_agent_loop_on_cpu.py``
+    does): records every request the agent loop sends and answers with ``answer_ids``."""
+
+    def __init__(self, answer_ids: list[int] | None = None):
+        self.answer_ids = list(answer_ids or [])
+        self.requests: list[dict[str, Any]] = []
+
+    async def generate(self, request_id, **kwargs):
+        from verl.workers.rollout.replica import TokenOutput
+
+        self.requests.append(kwargs)
+        ids = list(self.answer_ids)
+        return TokenOutput(token_ids=ids, log_probs=[0.0] * len(ids), num_preempted=0)
+
+
+@dataclass
+class ActorHarness:
+    """The worker ``TrainerHarness`` builds (the recipe config for ``model_dir``, the worker class its
+    ``agent_loop_manager_class`` names, the recipe's dataset class), talking to an ``AnsweringClient``
+    instead of verl's vLLM server code, so it needs no vLLM. ``trainer_batch`` accepts it."""
+
+    model_dir: Path
+    config: Any
+    worker: Any
+    dataset: Any
+    engine: AnsweringClient = field(default_factory=AnsweringClient)
+
+
+def actor_harness(model_dir: str | os.PathLike, parquet: str | os.PathLike,
+                  overrides: list[str] | None = None) -> ActorHarness:
+    from recipes.videossr.agreement.trainer_side import compose_for_model, harness_worker_class
+
+    config = compose_for_model(model_dir, parquet, overrides)
+    client = AnsweringClient()
+    worker = harness_worker_class(config)(config, llm_client=client)
+    dataset = worker.dataset_cls(data_files=str(Path(parquet)), tokenizer=worker.tokenizer, config=config.data,
+                                 processor=worker.processor)
+    return ActorHarness(model_dir=Path(model_dir), config=config, worker=worker, dataset=dataset, engine=client)
 
 
 # --- vLLM side ------------------------------------------------------------------------------------
@@ -444,111 +519,255 @@ def param_bytes(model) -> int:
     return sum(p.numel() * p.element_size() for p in model.parameters())
 
 
-# --- results --------------------------------------------------------------------------------------
+# --- results (defined in gpu_side.py, shared with the bundle's runner) ------------------------------
 
-GIB = 2**30
-
-
-def record(out_dir: str | os.PathLike, entry: dict[str, Any]) -> None:
-    """Merge ``entry`` (keys ``part``, ``family``, ``data_source``) into ``out_dir/gpu_smoke.json``."""
-    path = Path(out_dir) / RESULTS_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = json.loads(path.read_text()) if path.exists() else {"entries": []}
-    key = (entry["part"], entry["family"], entry.get("data_source"))
-    data["entries"] = [e for e in data["entries"] if (e["part"], e["family"], e.get("data_source")) != key]
-    data["entries"].append(entry)
-    data["entries"].sort(key=lambda e: (e["family"], e["part"], e.get("data_source") or ""))
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
-
-
-def device_info() -> dict[str, Any]:
-    import torch
-
-    info: dict[str, Any] = {"torch": torch.__version__}
-    for module in ("transformers", "vllm", "verl", "flash_attn"):
-        try:
-            info[module] = __import__(module).__version__
-        except Exception:
-            info[module] = None
-    if torch.cuda.is_available():
-        props = torch.cuda.get_device_properties(0)
-        info.update(gpu=props.name, gpu_memory_gib=round(props.total_memory / GIB, 1))
-    return info
+GIB = gpu_side.GIB
+record = gpu_side.record
+device_info = gpu_side.device_info
 
 
 def markdown_table(results: dict[str, Any]) -> str:
     """The README hardware-table rows: one per family x task (vLLM and actor parts side by side)."""
     from recipes.videossr.real_size import REAL_SIZES
 
-    entries = results.get("entries", [])
-    by_key: dict[tuple[str, str], dict[str, dict]] = {}
-    engines: dict[str, dict] = {}
-    info: dict[str, Any] = {}
-    for e in entries:
-        if e["part"] == "vllm_engine":
-            engines[e["family"]] = e
-            continue
-        if e["part"] == "device":
-            info = e
-            continue
-        by_key.setdefault((e["family"], e["data_source"]), {})[e["part"]] = e
-    labels = dict(TASKS)
-    lines = [
-        "| model (random bf16 weights) | sample (48 frames, 256*256) | prompt + response tokens "
-        "| vLLM: ids / positions = actor | vLLM peak GiB = weights + KV pool + activations | vLLM prefill s "
-        "| vLLM decode ms/token | vLLM s per 2,048-token sample (est.) | actor peak GiB (fwd+bwd, grad ckpt) "
-        "| actor fwd+bwd s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    order = {s: i for i, (s, _) in enumerate(TASKS)}
-    for family, source in sorted(by_key, key=lambda k: (FAMILIES.index(k[0]) if k[0] in FAMILIES else 9,
-                                                          order.get(k[1], 99))):
-        parts = by_key[(family, source)]
-        v, a = parts.get("vllm", {}), parts.get("actor", {})
-        engine = engines.get(family, {})
-        prompt = v.get("prompt_tokens") or a.get("prompt_tokens")
-        response = a.get("response_tokens", RESPONSE_TOKENS)
-        tokens = f"{prompt:,} + {response:,}" if prompt else "-"
-        if v:
-            agree = ("yes" if v.get("ids_equal") else "**NO** (ids)") + " / " + (
-                "yes" if v.get("positions_equal") else "**NO**")
-            weights = engine.get("weights_gib", float("nan"))
-            resident = v.get("resident_gib", engine.get("resident_gib", float("nan")))
-            peak = f"{v['peak_gib']:.1f} = {weights:.1f} + {resident - weights:.1f} + {v['activation_gib']:.1f}"
-            vllm_cells = [agree, peak, f"{v['prefill_s']:.2f}", f"{v['decode_ms_per_token']:.1f}",
-                          f"{v['est_s_per_2048']:.1f}"]
-        else:
-            vllm_cells = ["-"] * 5
-        actor_cells = [f"{a['peak_gib']:.1f}", f"{a['seconds']:.2f}"] if a else ["-", "-"]
-        name = REAL_SIZES.get(family, {}).get("name", family)
-        cells = [name, labels.get(source, source), tokens, *vllm_cells, *actor_cells]
-        lines.append("| " + " | ".join(cells) + " |")
-    notes = []
-    for family in FAMILIES:
-        e = engines.get(family)
-        if e:
-            notes.append(f"{REAL_SIZES[family]['name']}: vLLM {e.get('vllm')} start-up {e['startup_s']:.0f} s, "
-                         f"gpu_memory_utilization {e['gpu_memory_utilization']} "
-                         f"(KV cache {e['kv_cache_gib']:.1f} GiB, "
-                         f"{e.get('kv_cache_tokens') or '?'} tokens), enforce_eager={e['enforce_eager']}")
-    if info:
-        notes.append(f"{info.get('gpu')} ({info.get('gpu_memory_gib')} GiB), torch {info.get('torch')}, "
-                     f"transformers {info.get('transformers')}, vllm {info.get('vllm')}, verl {info.get('verl')}, "
-                     f"flash-attn {info.get('flash_attn')}")
-    return "\n".join(lines + [""] + [f"- {n}" for n in notes])
+    return gpu_side.markdown_table(results, names={k: v["name"] for k, v in REAL_SIZES.items()})
+
+
+# --- the bundle for a GPU machine without vLLM/verl/Ray (issue 23) ---------------------------------
+
+BUNDLE_NAME = "gpu_smoke_bundle"
+BUNDLE_MAX_BYTES = 64 * 2**20  # what one transfer to the GPU machine may carry
+# Copied into the bundle: the runner and the entry script (smoke.sh runs either mode).
+BUNDLE_CODE = ("gpu_side.py", "smoke.sh")
+BUNDLE_RUN_SH = """#!/usr/bin/env bash
+# The GPU check's bundle: actor forward + backward at real size, peak memory and time per sample.
+#   bash run.sh              # on the GPU machine (one H100/H200, torch + transformers)
+#   bash run.sh --dry-run    # the same code on a CPU, tiny configs
+# Results: $GPU_SMOKE_OUT (or $OUT, or <bundle>/out)/gpu_smoke.json; README hardware-table rows on stdout.
+exec bash "$(dirname "$0")/smoke.sh" --bundle "$(dirname "$0")" "$@"
+"""
+
+
+@dataclass
+class Bundle:
+    folder: Path  # OUT_DIR/gpu_smoke_bundle
+    archive: Path  # OUT_DIR/gpu_smoke_bundle.tar.gz
+    archive_bytes: int
+    folder_bytes: int
+    manifest: dict[str, Any]
+
+
+def _slug(data_source: str) -> str:
+    return data_source.replace("videossr/", "").replace("/", "-")
+
+
+def _video_items(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The row's video items (qwen-vl-utils dicts with the frame paths), in prompt order."""
+    return [item for message in row.get("raw_prompt") or [] if isinstance(message.get("content"), list)
+            for item in message["content"] if isinstance(item, dict) and item.get("type") == "video"]
+
+
+def _jsonable(value: Any) -> Any:
+    import numpy as np
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value.tolist()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n")
+
+
+def _tree_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def write_archive(folder: str | os.PathLike, archive: str | os.PathLike) -> int:
+    """``folder`` as a ``.tar.gz`` whose bytes depend only on the files' names, modes and contents
+    (sorted members, mtime 0, no owner, gzip header without name or time); returns its size."""
+    folder, archive = Path(folder), Path(archive)
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for path in files:
+            info = tarfile.TarInfo(f"{folder.name}/{path.relative_to(folder).as_posix()}")
+            info.size = path.stat().st_size
+            info.mtime = 0
+            info.mode = 0o755 if path.suffix == ".sh" else 0o644
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            with path.open("rb") as handle:
+                tar.addfile(info, handle)
+    tmp = archive.with_name(archive.name + ".tmp")
+    with tmp.open("wb") as out, gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=9) as gz:
+        gz.write(raw.getvalue())
+    os.replace(tmp, archive)
+    return archive.stat().st_size
+
+
+def check_bundle_size(archive_bytes: int, folder_bytes: int, max_bytes: int = BUNDLE_MAX_BYTES) -> None:
+    """Raise unless both the archive and the unpacked folder fit one transfer (``max_bytes``)."""
+    if archive_bytes >= max_bytes or folder_bytes >= max_bytes:
+        raise RuntimeError(f"the bundle is too large for one transfer to the GPU machine: archive "
+                           f"{archive_bytes:,} bytes, folder {folder_bytes:,} bytes, limit {max_bytes:,} bytes "
+                           f"({max_bytes / 2**20:g} MiB); nothing was written")
+
+
+def build_bundle(out_dir: str | os.PathLike, work_dir: str | os.PathLike | None = None,
+                 families: tuple[str, ...] = FAMILIES, max_bytes: int = BUNDLE_MAX_BYTES) -> Bundle:
+    """Build ``OUT_DIR/gpu_smoke_bundle/`` and ``OUT_DIR/gpu_smoke_bundle.tar.gz`` on a CPU machine.
+
+    Inputs from ``prepare(work_dir)`` (default ``OUT_DIR/inputs``); per family, verl's agent-loop
+    worker of the recipe config (``actor_harness``) builds each task row's actor batch with a
+    2,048-token answer. Every sample's video inputs are then recomputed by the bundle's own runner
+    (``gpu_side.video_inputs``: the shipped JPEG frames, the model folder's processor) and must be
+    byte-identical to the worker's (frames and pixel values, grids): the GPU machine reruns exactly
+    that and compares with the fingerprints stored here. Raises if that fails or the archive (or the
+    folder) is ``max_bytes`` or more. Same inputs, same bytes.
+    """
+    import torch
+
+    from recipes.videossr.real_size import REAL_SIZES
+
+    out = Path(out_dir).expanduser().resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    inputs = prepare(work_dir if work_dir is not None else out / "inputs")
+    here = Path(__file__).resolve().parent
+    stage = Path(tempfile.mkdtemp(prefix=f".{BUNDLE_NAME}.", dir=out))
+    folder = stage / BUNDLE_NAME
+    try:
+        folder.mkdir()
+        manifest: dict[str, Any] = {
+            "format": gpu_side.BUNDLE_FORMAT, "response_tokens": RESPONSE_TOKENS,
+            "tasks": [list(t) for t in TASKS], "families": {}, "samples": [],
+            "built_with": {m: __import__(m).__version__ for m in ("torch", "transformers", "verl")},
+        }
+        (folder / "frames").mkdir()
+
+        def ship_frame(path: str) -> str:
+            """The frame file under its content's name (the same frame ships once)."""
+            data = Path(path).read_bytes()
+            rel = f"frames/{hashlib.sha256(data).hexdigest()[:20]}{Path(path).suffix.lower()}"
+            if not (folder / rel).exists():
+                (folder / rel).write_bytes(data)
+            return rel
+
+        for family in families:
+            real, tiny = inputs.real_size[family], inputs.tiny[family]
+            model_rel = f"models/{family}"
+            (folder / model_rel).mkdir(parents=True)
+            for path in sorted(real.iterdir()):
+                if path.is_file():
+                    shutil.copyfile(path, folder / model_rel / path.name)
+            shutil.copyfile(tiny / "config.json", folder / model_rel / "tiny_config.json")
+            weights = [p.name for p in (folder / model_rel).iterdir()
+                       if p.suffix in (".safetensors", ".bin", ".pt", ".pth")]
+            if weights:
+                raise RuntimeError(f"weights in the bundle's model folder: {weights}")
+            manifest["families"][family] = {"folder": model_rel, "name": REAL_SIZES[family]["name"],
+                                            "tiny_config": "tiny_config.json"}
+            processor = gpu_side.load_processor(folder / model_rel)
+
+            h = actor_harness(real, inputs.parquet)
+            response = response_ids(h.worker.tokenizer)
+            for source, index in inputs.rows.items():
+                sample, row = _trainer_batch(h, index, response)
+                request = h.engine.requests[-1]
+                videos = request.get("video_data") or []
+                items = _video_items(row)
+                if len(items) != len(videos):
+                    raise RuntimeError(f"{family} {source}: {len(items)} video items, {len(videos)} clips sent")
+                clips = []
+                for item, (frames, metadata) in zip(items, videos):
+                    frames = torch.as_tensor(frames)
+                    paths = list(item["video"])
+                    clips.append({"frames": [ship_frame(p) for p in paths], "size": list(frames.shape[-2:]),
+                                  "pad_frames": int(frames.shape[0]) - len(paths), "metadata": _jsonable(dict(metadata))})
+                    if not torch.equal(gpu_side.load_clip(folder, clips[-1]), frames.float()):
+                        raise RuntimeError(f"{family} {source}: the bundle's frames decode to other pixels than "
+                                           "the rollout's decoder gave the processor")
+                mm = sample.multi_modal_inputs
+                extra = {k: {"dtype": str(v.dtype).replace("torch.", ""), "values": v.tolist()}
+                         for k, v in mm.items() if isinstance(v, torch.Tensor)
+                         and k not in ("pixel_values_videos", "video_grid_thw")}
+                ids_rel = f"samples/{family}/{_slug(source)}.json"
+                mask = sample.response_mask if sample.response_mask is not None else torch.ones(sample.response_len)
+                _write_json(folder / ids_rel, {
+                    "input_ids": sample.input_ids.tolist(), "position_ids": sample.position_ids.tolist(),
+                    "prompt_len": sample.prompt_len, "response_mask": [int(v) for v in mask.tolist()]})
+                entry = {"family": family, "data_source": source, "ids": ids_rel, "clips": clips,
+                         "extra_inputs": extra, "prompt_len": sample.prompt_len,
+                         "response_len": sample.response_len, "video_kwargs": {},
+                         "expected": {"video_grid_thw": mm["video_grid_thw"].tolist(),
+                                      "pixel_values_videos": gpu_side.fingerprint(mm["pixel_values_videos"])}}
+                # the runner's own recomputation, here: it must be the worker's, byte for byte
+                recomputed = gpu_side.video_inputs(processor, folder, entry)
+                if not (torch.equal(recomputed["video_grid_thw"], mm["video_grid_thw"])
+                        and torch.equal(recomputed["pixel_values_videos"], mm["pixel_values_videos"])):
+                    raise RuntimeError(f"{family} {source}: gpu_side.video_inputs does not reproduce the worker's "
+                                       "video inputs from the shipped frames")
+                manifest["samples"].append(entry)
+
+        for name in BUNDLE_CODE:
+            shutil.copyfile(here / name, folder / name)
+        (folder / "run.sh").write_text(BUNDLE_RUN_SH)
+        # identity of the content (every file but the manifest itself), for the results
+        digest = hashlib.sha256()
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+        manifest["content_sha256"] = digest.hexdigest()
+        (folder / gpu_side.MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+
+        folder_bytes = _tree_bytes(folder)
+        archive = out / f"{BUNDLE_NAME}.tar.gz"
+        archive_bytes = write_archive(folder, stage / archive.name)
+        check_bundle_size(archive_bytes, folder_bytes, max_bytes)
+        if (out / BUNDLE_NAME).exists():
+            shutil.rmtree(out / BUNDLE_NAME)
+        os.replace(folder, out / BUNDLE_NAME)
+        os.replace(stage / archive.name, archive)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return Bundle(folder=out / BUNDLE_NAME, archive=archive, archive_bytes=archive_bytes, folder_bytes=folder_bytes,
+                  manifest=manifest)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if len(argv) != 2 or argv[0] not in ("prepare", "table"):
+    work = None
+    if len(argv) == 4 and argv[0] == "bundle" and argv[2] == "--work":
+        work, argv = argv[3], argv[:2]
+    if len(argv) != 2 or argv[0] not in ("prepare", "table", "bundle"):
         print(__doc__.split("Command line")[1], file=sys.stderr)
         return 2
     command, folder = argv
     if command == "prepare":
         inputs = prepare(folder)
         print(json.dumps(inputs.as_dict(), indent=2))
+        return 0
+    if command == "bundle":
+        start = time.perf_counter()
+        try:
+            bundle = build_bundle(folder, work)
+        except RuntimeError as err:
+            print(f"[gpu smoke] FAILED: bundle: {err}", file=sys.stderr)
+            return 1
+        samples = len(bundle.manifest["samples"])
+        print(f"[gpu smoke] bundle: {bundle.archive} ({bundle.archive_bytes / 2**20:.1f} MiB; folder "
+              f"{bundle.folder_bytes / 2**20:.1f} MiB, limit 64 MiB), {samples} samples verified, "
+              f"content sha256 {bundle.manifest['content_sha256'][:16]}, built in {time.perf_counter() - start:.0f} s")
+        print(f"[gpu smoke] on the GPU machine: tar xzf {bundle.archive.name} && bash {BUNDLE_NAME}/run.sh")
         return 0
     path = Path(folder) / RESULTS_FILE
     if not path.exists():

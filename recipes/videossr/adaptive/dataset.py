@@ -31,7 +31,7 @@ from typing import Any, Optional
 from torch.utils.data import get_worker_info
 
 from recipes.videossr.adaptive.controller import LevelController, active
-from recipes.videossr.dataset import VideoSSRDataset
+from recipes.videossr.dataset import VideoSSRDataset, _loaded_rows
 
 
 def _paths(files: Any) -> list[str]:
@@ -80,8 +80,7 @@ class AdaptiveVideoSSRDataset(VideoSSRDataset):
         is_train = _paths(self.original_data_files) == _paths(config.get("train_files"))
         if controller is None or not controller.enabled or not is_train:
             return
-        infos = (row["extra_info"] for batch in self.dataframe.select_columns(["extra_info"])
-                 .with_format("arrow").iter(batch_size=4096) for row in batch.to_pylist())
+        infos = (row["extra_info"] for row in _loaded_rows(self.dataframe.select_columns(["extra_info"])))
         pools, paper, families = level_pools(infos)
         if pools:
             controller.attach_pools(pools, paper)

@@ -56,6 +56,21 @@ class TrainerSide:
     worker_class: str = ""  # fully qualified name of the AgentLoopWorker class that ran the row
 
 
+@dataclass
+class ActorSample:
+    """One row of the batch the FSDP actor scores (valid tokens only, verl's remove-padding layout)."""
+
+    data_source: str
+    input_ids: Any  # (L,) prompt + response
+    position_ids: Any  # (4, L): row 0 text positions, rows 1..3 M-RoPE (t, h, w)
+    prompt_len: int
+    multi_modal_inputs: dict[str, Any]
+
+    @property
+    def response_len(self) -> int:
+        return int(self.input_ids.shape[0]) - self.prompt_len
+
+
 # --- stand-ins for the Ray side (the only parts that are not verl's own code) ----------------------
 
 
@@ -273,3 +288,27 @@ class TrainerHarness:
             text_position_ids=text, request=request, multi_modal_inputs=mm,
             worker_class=f"{self.worker_cls.__module__}.{self.worker_cls.__qualname__}",
         )
+
+    def actor_sample(self, index: int, response: list[int]) -> ActorSample:
+        """Row ``index`` with ``response`` as vLLM's answer: the prompt + response ids, positions and
+        multimodal inputs verl hands the actor (the calls of ``run_row``, keeping the whole sequence)."""
+        from verl.protocol import DataProto
+        from verl.utils.dataset.rl_dataset import collate_fn
+
+        row = self.dataset[index]
+        batch = DataProto.from_single_dict(collate_fn([row]))
+        batch.meta_info.update({"validate": False, "global_steps": 0})
+        previous = self.engine.answer_ids
+        self.engine.answer_ids = list(response)
+        try:
+            out = asyncio.run(self.worker.generate_sequences(batch))
+        finally:
+            self.engine.answer_ids = previous
+        mask = out.batch["attention_mask"][0].bool()
+        plen = int(out.batch["attention_mask"][0][: out.batch["prompts"].shape[-1]].sum())
+        pos = out.batch["position_ids"][0]
+        if pos.dim() != 2 or pos.shape[0] != 4:
+            raise RuntimeError(f"expected verl's (4, L) Qwen-VL position ids, got {tuple(pos.shape)}")
+        mm = out.non_tensor_batch["multi_modal_inputs"][0]
+        return ActorSample(data_source=str(row["data_source"]), input_ids=out.batch["input_ids"][0][mask],
+                           position_ids=pos[:, mask], prompt_len=plen, multi_modal_inputs=dict(mm))

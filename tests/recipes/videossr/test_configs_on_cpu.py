@@ -16,8 +16,8 @@ from rewards.verl_reward import REWARD_FUNCTION_NAME, REWARD_FUNCTION_PATH
 DATA = ["data.train_files=/data/train.parquet", "data.val_files=/data/viubench.parquet"]
 
 
-def test_the_three_presets_ship():
-    assert config_names() == ["videossr_qwen25vl_7b", "videossr_qwen3vl_8b", "videossr_small"]
+def test_the_presets_ship():
+    assert config_names() == ["videossr_cpu", "videossr_qwen25vl_7b", "videossr_qwen3vl_8b", "videossr_small"]
 
 
 @pytest.mark.parametrize("name", config_names())
@@ -107,6 +107,12 @@ PASSED_ON = {
     "data.videossr": "recipes.videossr.dataset.VideoSSRDataset",
     # handed whole to trainer.v1.sampler.custom_sampler's constructor (trainer_base._build_replay_buffer)
     "trainer.v1.sampler.sampler_kwargs": "recipes.videossr.adaptive.replay_buffer.AdaptiveReplayBuffer",
+    # videossr_cpu.yaml: handed whole to transformers' config, FSDP's MixedPrecision and ray.init
+    "actor_rollout_ref.model.override_config": "the Hugging Face model config (HFModelConfig.override_config)",
+    "actor_rollout_ref.actor.fsdp_config.mixed_precision": "FSDP's mixed-precision policy (fsdp/transformer_impl.py)",
+    "actor_rollout_ref.ref.fsdp_config.mixed_precision": "FSDP's mixed-precision policy (fsdp/transformer_impl.py)",
+    "ray_kwargs.ray_init": "ray.init's keyword arguments (main_ppo.run_ppo)",
+    "transfer_queue.backend": "TransferQueue's own config (transfer_queue.init, trainer_base)",
 }
 # Keys that read as settings but change nothing on verl 0.9.1's agent-loop path (issue 13).
 DEAD = {
