@@ -13,6 +13,11 @@ Layout of ``DATA_DIR`` (one folder can hold several builds, e.g. train + VIUBenc
 Resumable like the frame stage: a sample's new frames are written to ``.partial/`` and moved into
 place with one rename, then its record is appended; a re-run redoes only unfinished samples and
 refuses to mix options. The parquet and the card are rewritten atomically at the end.
+One build at a time holds ``DATA_DIR`` (``data_prep.locks``): a second one started on it is refused.
+A sample its video cannot host (``SkipSample``, an unreadable frame) is recorded as skipped; any
+other exception is a program or environment error that stops the build and records nothing
+(``data_prep.executors``). ``<stem>.build.json`` is written with the first built sample, and a
+build where every sample was skipped writes no parquet and fails (``JobFailed``).
 Deterministic: same frames + options + seed -> same bytes, whatever ``--workers`` / ``--ray``.
 
 Python API::
@@ -40,13 +45,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from data_prep import schema
+from data_prep import schema, validate
 from data_prep.builders.mixes import load_mix
 from data_prep.builders.plan import plan_samples
 from data_prep.builders.splits import DEFAULT_EVAL_FRACTION, split_of
-from data_prep.executors import run_journaled
+from data_prep.executors import (OK, SKIPPED, JobFailed, check_ray_reachable, failure_record, load_journal,
+                                 run_journaled)
 from data_prep.frames import CONFIG, load_manifest, recorded_eval_fraction
-from data_prep.jsonl import read_records, recorded_json
+from data_prep.jsonl import recorded_json
+from data_prep.locks import folder_lock
 from data_prep.media import portable_videos
 from data_prep.portable import attach_source_frames, check_attachable
 from data_prep.profiles import check_profile, effective_options
@@ -120,25 +127,66 @@ def build_dataset(
     frames folder, or, ``self_contained``, holds hard links / copies of the frames the rows use.
     Returns where the parquet and card are.
     """
+    _check_numbers(size=size, per_subtype=per_subtype, validation_slice=validation_slice,
+                   eval_fraction=eval_fraction, workers=workers)
     mix = load_mix(recipe)
     frames = Path(frames_dir).expanduser().resolve()
     out = Path(out_dir).expanduser().resolve()
     records = {r["video_id"]: r for r in load_manifest(frames)}
     _check_out_dir(out, frames, records.values())
-    check_attachable(out, frames)
+    # What depends on the frames folder and the mix only is checked before the output folder is touched.
     _check_frames_split(frames, eval_fraction)
     tier, max_pixels, min_pixels = tier_pixels(frames, mix.split)
     pool = sorted(
         v for v, r in records.items() if split_of(v, eval_fraction) == mix.split and tier in r["tiers"]
     )
     specs = plan_samples(mix, pool, seed, size=size, per_subtype=per_subtype, uniform=uniform)
-
     profile = check_profile(profile or mix.profile)
     generator_options = effective_options(profile, mix.options)
+    if ray_address:
+        check_ray_reachable(ray_address)
+    plan = _Plan(tier, max_pixels, min_pixels, pool, specs, profile, generator_options)
+    with folder_lock(out, "build"):
+        return _build_locked(mix, frames, out, records, plan, size=size, seed=seed, per_subtype=per_subtype,
+                             uniform=uniform, validation_slice=validation_slice,
+                             eval_fraction=eval_fraction, workers=workers, ray_address=ray_address,
+                             progress=progress, command=command or _default_command(recipe),
+                             self_contained=self_contained)
+
+
+@dataclass
+class _Plan:
+    tier: str
+    max_pixels: int
+    min_pixels: int
+    pool: list[str]
+    specs: list[SampleSpec]
+    profile: str
+    generator_options: dict[str, Any]
+
+
+def _check_numbers(*, size, per_subtype, validation_slice, eval_fraction, workers) -> None:
+    """The command line's checks (``data_prep.validate``), for the API too: before any work."""
+    checks = (("size", validate.positive_int, size), ("per_subtype", validate.positive_int, per_subtype),
+              ("validation_slice", validate.non_negative_int, validation_slice),
+              ("eval_fraction", validate.fraction, eval_fraction), ("workers", validate.positive_int, workers))
+    for name, check, value in checks:
+        if value is not None:
+            try:
+                check(value)
+            except ValueError as exc:
+                raise ValueError(f"{name} {exc}") from None
+
+
+def _build_locked(mix, frames: Path, out: Path, records: dict[str, dict], plan: _Plan, *, size, seed,
+                  per_subtype, uniform, validation_slice, eval_fraction, workers, ray_address, progress, command,
+                  self_contained) -> BuildSummary:
+    check_attachable(out, frames)
+    tier, max_pixels, min_pixels = plan.tier, plan.max_pixels, plan.min_pixels
+    pool, specs, profile, generator_options = plan.pool, plan.specs, plan.profile, plan.generator_options
 
     stem = Path(mix.output).stem
     _check_eval_fraction(out, stem, eval_fraction)
-    out.mkdir(parents=True, exist_ok=True)
     # The slice is cut from the finished rows, so changing it never forces a rebuild: not compared.
     slice_rows = mix.validation_slice if validation_slice is None else validation_slice
     config = {
@@ -158,7 +206,9 @@ def build_dataset(
         "videos_sha256": hashlib.sha256("\n".join(pool).encode()).hexdigest(),
         "num_videos": len(pool),
     }
-    _check_config(out / f"{stem}.build.json", config, command or _default_command(recipe))
+    rows_path = out / f"{stem}.rows.jsonl"
+    config_path = out / f"{stem}.build.json"
+    bound = _check_config(config_path, rows_path, config)
     shutil.rmtree(out / PARTIAL, ignore_errors=True)
 
     ctx = TaskContext(
@@ -171,21 +221,29 @@ def build_dataset(
         options=generator_options,
         jpeg_quality=_frames_jpeg_quality(frames),
     )
-    rows_path = out / f"{stem}.rows.jsonl"
-    done = {r["sample_id"]: r for r in read_records(rows_path)}
+    done = load_journal(rows_path, "sample_id")
     todo = [(s, _records_for(s, records)) for s in specs if s.sample_id not in done]
     job = functools.partial(build_one, ctx=ctx)
     if not ray_address and len(todo) < MIN_SAMPLES_PER_WORKER * workers:
         workers = 1
     if workers > 1 or ray_address:
         _import_in_background("pyarrow.parquet")  # the parquet writer's imports, while the workers run
+
+    def bind() -> None:  # with the first built sample: options that build nothing never bind the folder
+        recorded_json(config_path, {"config": config, "command": command})
+
     run_journaled(job, todo, rows_path, done, "sample_id", workers=workers, ray_address=ray_address,
                   batch=SAMPLES_PER_TASK, progress=progress, desc=f"build {mix.name}", unit="sample",
-                  describe_skip=lambda r: f"skipped {r['sample_id']} ({r['video_id']}): {r['reason']}")
+                  describe_skip=lambda r: f"skipped {r['sample_id']} ({r['video_id']}): {r['reason']}",
+                  bind=None if bound else bind)
     shutil.rmtree(out / PARTIAL, ignore_errors=True)
 
     ordered = [done[s.sample_id] for s in specs]
-    rows = [canonical_row(r["row"]) for r in ordered if r["status"] == "ok"]
+    rows = [canonical_row(r["row"]) for r in ordered if r["status"] == OK]
+    skipped = [f"{r['sample_id']}: {r['reason']}" for r in ordered if r["status"] != OK]
+    if specs and not rows:
+        raise JobFailed(f"build {mix.name}: none of the {len(specs)} samples could be built, so nothing was "
+                        f"written ({_reason_counts(ordered)}); see {rows_path.name}")
     for i, row in enumerate(rows):
         row["extra_info"]["index"] = i
         row["videos"] = portable_videos(row["videos"], frames, out)  # the folder moves with its frames
@@ -201,9 +259,22 @@ def build_dataset(
     from data_prep.card import write_card  # late import: the card reads the files written above
 
     card = write_card(out)
-    skipped = [f"{r['sample_id']}: {r['reason']}" for r in ordered if r["status"] != "ok"]
     shortfall = size_shortfall(mix.videos, size if size is not None else mix.size, len(specs), len(pool), mix.split)
     return BuildSummary(parquet, card, len(rows), len(skipped), len(todo), skipped, val_parquet, shortfall)
+
+
+def _reason_counts(records: list[dict[str, Any]], most: int = 3) -> str:
+    """``"12 x too narrow, 3 x ..."``: the commonest skip reasons (a video id's part removed).
+
+    >>> _reason_counts([{"reason": "a"}, {"reason": "a"}, {"reason": "b"}])
+    '2 x a, 1 x b'
+    """
+    counts: dict[str, int] = {}
+    for r in records:
+        counts[r.get("reason", "")] = counts.get(r.get("reason", ""), 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    text = ", ".join(f"{n} x {reason}" for reason, n in ranked[:most])
+    return text + (f", {len(ranked) - most} other reasons" if len(ranked) > most else "")
 
 
 def validation_rows(rows: list[dict[str, Any]], per_source: int) -> list[dict[str, Any]]:
@@ -227,7 +298,8 @@ def validation_rows(rows: list[dict[str, Any]], per_source: int) -> list[dict[st
 
 
 def build_one(item: tuple[SampleSpec, dict[str, Any]], ctx: TaskContext) -> dict[str, Any]:
-    """Build one sample; returns its record (ok + row, or skipped + reason). Never raises."""
+    """Build one sample; returns its record: ok + row, skipped + reason (the video cannot host it),
+    or failed + the error (a program or environment error; ``run_journaled`` stops the build). Never raises."""
     spec, records = item
     staging = ctx.out_dir / PARTIAL / f"{spec.sample_id}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
     local = dataclasses.replace(ctx, records=records, staging_dir=staging)
@@ -246,15 +318,11 @@ def build_one(item: tuple[SampleSpec, dict[str, Any]], ctx: TaskContext) -> dict
         if new_frames.exists():
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(new_frames, final)
-        return base | {"status": "ok", "reason": "", "row": row}
-    except SkipSample as exc:
-        return base | {"status": "skipped", "reason": str(exc), "row": None}
-    except Exception as exc:  # one broken video must never stop the build
-        return base | {
-            "status": "skipped",
-            "reason": f"unexpected error: {type(exc).__name__}: {exc}",
-            "row": None,
-        }
+        return base | {"status": OK, "reason": "", "row": row}
+    except SkipSample as exc:  # this video cannot host this sample: recorded, the build goes on
+        return base | {"status": SKIPPED, "reason": str(exc), "row": None}
+    except Exception as exc:  # a bug (a task's code, a bad option) or the environment: stop, record nothing
+        return failure_record(base | {"row": None}, exc)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -366,13 +434,20 @@ def _check_eval_fraction(out: Path, stem: str, eval_fraction: float) -> None:
             )
 
 
-def _check_config(path: Path, config: dict[str, Any], command: str) -> None:
-    existing = recorded_json(path, {"config": config, "command": command})
+def _check_config(path: Path, journal: Path, config: dict[str, Any]) -> bool:
+    """Refuse options other than the ones the folder's build of this output recorded; True when
+    recorded. Without a record (nothing was built yet) the journal's skips are forgotten: other
+    options may have caused them."""
+    if not path.exists():
+        journal.unlink(missing_ok=True)
+        return False
+    existing = json.loads(path.read_text())
     if existing.get("config") != json.loads(json.dumps(config)):
         raise ValueError(
             f"{path.parent} already holds a {path.stem.split('.')[0]} build with other options or another "
             f"video list (see {path.name}); re-run with the same options or choose a new --out"
         )
+    return True
 
 
 def _default_command(recipe) -> str:

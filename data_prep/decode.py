@@ -209,4 +209,11 @@ def plan_for(info: VideoInfo, num_frames: int, span: tuple[float, float], fps_mo
 
 
 def tier_sizes(info: VideoInfo, tiers: dict[str, int]) -> dict[str, tuple[int, int]]:
-    return {name: fit_within(info.width, info.height, max_pixels) for name, max_pixels in tiers.items()}
+    """(width, height) per tier; ``SkipVideo`` when a tier would shrink a side below ``MIN_SIDE``
+    (an extreme aspect ratio: such frames carry nothing a patch grid can use)."""
+    sizes = {name: fit_within(info.width, info.height, max_pixels) for name, max_pixels in tiers.items()}
+    for name, (w, h) in sizes.items():
+        if min(w, h) < MIN_SIDE:
+            raise SkipVideo(f"at tier {name} ({tiers[name]} pixels) a {info.width}x{info.height} frame becomes "
+                            f"{w}x{h}, under {MIN_SIDE} px on a side")
+    return sizes

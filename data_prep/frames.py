@@ -9,6 +9,10 @@ Layout of ``FRAMES_DIR``::
 Each video's frames are written to ``.partial/`` and moved into place with one rename, then its
 manifest line is appended: a video is done exactly when its line exists, so a run killed at any
 moment resumes by redoing only unfinished videos, and re-running a finished folder does nothing.
+One run at a time holds the folder (``data_prep.locks``). A video that cannot be used (bad data) is
+recorded as skipped with the reason; a program or environment error stops the run and records
+nothing (``data_prep.executors``). ``frames_config.json`` is written with the first usable video,
+so options that produce nothing never bind the folder.
 
 Storage tiers. verl decodes every frame ``rollout.n`` times per prompt (and the evaluation once
 per question), so frames are stored at the pixel budget their consumer uses, not at the source
@@ -36,11 +40,15 @@ from typing import Any, Optional
 
 from PIL import Image
 
+from data_prep import validate
 from data_prep.builders.splits import DEFAULT_EVAL_FRACTION, SPLITS, split_of
-from data_prep.executors import run_journaled, threads_per_worker
+from data_prep.executors import (SKIPPED, check_ray_reachable, failure_record, load_journal, run_journaled,
+                                 threads_per_worker)
 from data_prep.jsonl import dumps, read_records, recorded_json
+from data_prep.locks import folder_lock
+from data_prep.sampling import FPS_MODES
 from data_prep.schema import NUM_FRAMES, frame_name, frame_paths  # noqa: F401  (the layout lives in core)
-from data_prep.video_ids import SourceVideo, discover_videos
+from data_prep.video_ids import VIDEO_EXTENSIONS, SourceVideo, discover_videos
 
 MANIFEST = "manifest.jsonl"
 CONFIG = "frames_config.json"
@@ -60,8 +68,23 @@ class FrameOptions:
     decode_threads: int = 0  # 0: the cores shared out among the workers (executors.threads_per_worker)
 
     def __post_init__(self) -> None:
-        if self.eval_fraction is not None and not 0.0 <= self.eval_fraction <= 1.0:
-            raise ValueError(f"eval_fraction must be within [0, 1], got {self.eval_fraction}")
+        """The command line's checks (``data_prep.validate``): impossible options never reach a folder."""
+        for name, check, value in (("num_frames", validate.positive_int, self.num_frames),
+                                   ("span", validate.span, self.span),
+                                   ("jpeg_quality", validate.jpeg_quality, self.jpeg_quality),
+                                   ("eval_fraction", validate.fraction, self.eval_fraction)):
+            if value is None and name == "eval_fraction":
+                continue
+            try:
+                check(value)
+            except ValueError as exc:
+                raise ValueError(f"{name} {exc}") from None
+        if self.fps_mode not in FPS_MODES:
+            raise ValueError(f"fps_mode must be one of {FPS_MODES}, got {self.fps_mode!r}")
+        if not self.tiers:
+            raise ValueError("tiers: at least one storage tier is needed")
+        for name, pixels in self.tiers.items():
+            validate.tier_pixels(name, validate.positive_int(pixels))
 
     def as_config(self) -> dict[str, Any]:
         cfg = asdict(self)
@@ -75,7 +98,7 @@ def tiers_for(video_id: str, options: FrameOptions) -> dict[str, int]:
 
     >>> tiers_for("any-video", FrameOptions(eval_fraction=0.0))
     {'train': 65536}
-    >>> sorted(tiers_for("any-video", FrameOptions(eval_fraction=None, tiers={"eval": 1, "source": 2})))
+    >>> sorted(tiers_for("any-video", FrameOptions(eval_fraction=None, tiers={"eval": 4096, "source": 8192})))
     ['eval', 'source']
     """
     if options.eval_fraction is None:
@@ -139,10 +162,12 @@ def extract_one(video: SourceVideo, out_dir: Path, options: FrameOptions) -> dic
             height=info.height,
             tiers={tier: {"width": w, "height": h} for tier, (w, h) in sizes.items()},
         )
-    except decode.SkipVideo as exc:
-        return _record(video, "skipped", str(exc))
-    except Exception as exc:  # a broken file must never stop the corpus
-        return _record(video, "skipped", f"unexpected error: {type(exc).__name__}: {exc}")
+    except decode.SkipVideo as exc:  # the video's own problem: recorded, the corpus goes on
+        return _record(video, SKIPPED, str(exc))
+    except decode.av.error.FFmpegError as exc:  # FFmpeg refused this file somewhere else: its data too
+        return _record(video, SKIPPED, f"not a readable video: {decode._ffmpeg_reason(exc)}")
+    except Exception as exc:  # a bug or the environment (disk full, mount gone): stop the run, record nothing
+        return failure_record(_record(video, "failed"), exc)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
 
@@ -179,15 +204,24 @@ def recorded_eval_fraction(config: dict[str, Any]) -> Optional[float]:
     return config.get("eval_fraction")  # folders from before the option hold every tier
 
 
-def _check_config(out_dir: Path, options: FrameOptions) -> None:
+def _check_config(out_dir: Path, options: FrameOptions) -> bool:
+    """Refuse options other than the folder's; True when the folder is bound to them already.
+
+    An unbound folder (no ``frames_config.json``: no video was usable yet) forgets the skips its
+    manifest holds, which other options may have caused."""
     wanted = json.loads(dumps(options.as_config()))
-    existing = recorded_json(out_dir / CONFIG, wanted)
+    path = out_dir / CONFIG
+    if not path.exists():
+        (out_dir / MANIFEST).unlink(missing_ok=True)
+        return False
+    existing = json.loads(path.read_text())
     existing = existing | {"eval_fraction": recorded_eval_fraction(existing)}
     if existing != wanted:
         raise ValueError(
             f"{out_dir} was built with different options {existing} (eval_fraction null: --all-tiers); "
             f"resume with the same options or choose a new --out"
         )
+    return True
 
 
 def extract_frames(
@@ -203,12 +237,24 @@ def extract_frames(
     out = Path(out_dir).expanduser().resolve()
     sources = discover_videos(roots)
     _check_out_dir(out, roots)
-    out.mkdir(parents=True, exist_ok=True)
-    _check_config(out, options)
+    if not sources:
+        raise FileNotFoundError(
+            f"no video files under {', '.join(str(r) for r in roots)} (searched recursively for "
+            f"{', '.join(sorted(VIDEO_EXTENSIONS))}): pass the folder that holds the videos, or the files themselves"
+        )
+    if ray_address:
+        check_ray_reachable(ray_address)
+    with folder_lock(out, "frames run"):
+        return _extract_locked(sources, out, options, workers, ray_address, progress)
+
+
+def _extract_locked(sources: list[SourceVideo], out: Path, options: FrameOptions, workers: int,
+                    ray_address: Optional[str], progress: bool) -> FramesSummary:
+    bound = _check_config(out, options)
     shutil.rmtree(out / PARTIAL, ignore_errors=True)
 
     manifest = out / MANIFEST
-    done = {r["video_id"]: r for r in read_records(manifest)}
+    done = load_journal(manifest, "video_id")
     # Longest first (file size as the cost), so no long video starts last while the other workers idle.
     todo = sorted((v for v in sources if v.video_id not in done),
                   key=lambda v: (-v.path.stat().st_size, v.key))
@@ -218,9 +264,13 @@ def extract_frames(
         options = dataclasses.replace(options, decode_threads=threads)
     job = functools.partial(extract_one, out_dir=out, options=options)
 
+    def bind() -> None:  # with the first usable video: only options that produced frames bind the folder
+        recorded_json(out / CONFIG, json.loads(dumps(options.as_config())))
+
     run_journaled(job, todo, manifest, done, "video_id", workers=workers, ray_address=ray_address,
                   progress=progress, desc="frames", unit="video",
-                  describe_skip=lambda r: f"skipped {r['source_key']}: {r['reason']}")
+                  describe_skip=lambda r: f"skipped {r['source_key']}: {r['reason']}",
+                  bind=None if bound else bind)
     shutil.rmtree(out / PARTIAL, ignore_errors=True)
     ok = sum(1 for r in done.values() if r["status"] == "ok")
     return FramesSummary(out, len(done), ok, len(done) - ok, len(todo))

@@ -113,8 +113,11 @@ def missing_media_hint(path: str, media_root: "os.PathLike[str] | str") -> str:
     link = root / SOURCE_FRAMES
     if path.startswith(_prefix(link)):
         if link.is_symlink() and not link.exists():
+            target = os.readlink(link)
+            if not os.path.isabs(target):  # relative: it moved with the dataset folder, not with the frames
+                target = f"{target} (= {os.path.normpath(os.path.join(root, target))})"
             return (
-                f"{link} links to {os.readlink(link)}, which is gone (the frames folder moved): "
+                f"{link} links to {target}, which is gone (the frames folder moved): "
                 f"python -m data_prep media {root} --frames NEW_FRAMES_DIR (or --copy to make the dataset "
                 "self-contained)"
             )

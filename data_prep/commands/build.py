@@ -17,7 +17,7 @@ from pathlib import Path
 from data_prep.build import build_dataset
 from data_prep.builders.mixes import builtin_mixes
 from data_prep.builders.splits import DEFAULT_EVAL_FRACTION
-from data_prep.commands import positive_int
+from data_prep.commands import fraction, non_negative_int, positive_int, ray_address
 from data_prep.preview import write_previews
 from data_prep.profiles import DEFAULT_PROFILE, PROFILES
 
@@ -36,19 +36,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--size",
-        type=int,
+        type=positive_int,
         default=None,
         help="cap on the samples of a training mix (default: the mix's, 30000)",
     )
     p.add_argument(
         "--per-subtype",
-        type=int,
+        type=positive_int,
         default=None,
         help="questions per subtype of VIUBench-like mixes (default: the mix's, 300)",
     )
     p.add_argument(
         "--validation-slice",
-        type=int,
+        type=non_negative_int,
         default=None,
         metavar="K",
         help="also write <name>_val.parquet with the first K rows of each subtype, the recipes' "
@@ -78,7 +78,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--eval-fraction",
-        type=float,
+        type=fraction,
         default=DEFAULT_EVAL_FRACTION,
         help=f"fraction of videos reserved for VIUBench by a hash of the id (default {DEFAULT_EVAL_FRACTION}; "
         "use the same value for the training and the VIUBench build)",
@@ -91,7 +91,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--workers", type=positive_int, default=1, help="local worker processes (default 1)")
     p.add_argument(
-        "--ray", metavar="ADDRESS", default=None, help="run as Ray tasks: 'auto', HOST:PORT or 'local'"
+        "--ray", metavar="ADDRESS", type=ray_address, default=None, help="run as Ray tasks: 'auto', HOST:PORT or 'local'"
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Callable, Sequence
 
-from data_prep.commands import build, positive_int
+from data_prep.commands import build, non_negative_int, positive_int
 from data_prep.embedded import embedded_videos
 from data_prep.frames import CONFIG, FrameOptions, extract_frames, recorded_eval_fraction
 from data_prep.synthetic import write_corpus
@@ -29,7 +29,7 @@ FULL_DEMO = "python -m recipes.videossr.demo"  # the whole demo, what ``make dem
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="outputs/demo", help="demo output folder (default outputs/demo)")
-    p.add_argument("--synthetic", type=int, default=24, help="synthetic videos to add (default 24)")
+    p.add_argument("--synthetic", type=non_negative_int, default=24, help="synthetic videos to add (default 24)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=positive_int, default=2, help="local worker processes (default 2)")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from data_prep import schema
 from data_prep.schema import frame_paths
@@ -82,8 +82,18 @@ class TaskContext:
         return frame_paths(self.frames_dir, self.records[video_id], self.tier)
 
     def load(self, video_id: str, k: int) -> Image.Image:
-        with Image.open(self.paths(video_id)[k]) as im:
-            return im.convert("RGB")
+        """Frame ``k`` of a video; a frame file that is there but cannot be decoded is this sample's
+        data problem (``SkipSample``); a missing file or an I/O error is the environment's (raised)."""
+        path = self.paths(video_id)[k]
+        try:
+            with Image.open(path) as im:
+                return im.convert("RGB")
+        except (UnidentifiedImageError, SyntaxError):
+            raise SkipSample(f"unreadable frame {k} of {video_id}: not an image") from None
+        except OSError as exc:
+            if exc.errno is None:  # PIL's decoding errors ("image file is truncated") carry no errno
+                raise SkipSample(f"unreadable frame {k} of {video_id}: {exc}") from None
+            raise
 
     def writer(self, spec: SampleSpec) -> "FrameWriter":
         final = self.out_dir / "frames" / spec.sample_id

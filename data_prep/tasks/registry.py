@@ -283,12 +283,71 @@ class PretextTask:
         unknown = sorted(set(params) - set(self.options))
         if unknown:
             return [f"unknown {unknown} (known: {sorted(self.options)})"]
+        for key in sorted(params):
+            problem = _type_problem(params[key], self.options[key], key)
+            if problem:
+                return [problem]
         if self.check_options is not None:
             try:
                 self.check_options(params)
             except ValueError as err:
                 return [str(err)]
         return []
+
+
+def _kind(value: Any) -> str:
+    """The YAML kind of a value: number, bool, text, list or mapping (None: any)."""
+    if value is None:
+        return "any"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    if isinstance(value, Mapping):
+        return "mapping"
+    return type(value).__name__
+
+
+def _type_problem(value: Any, default: Any, where: str) -> str:
+    """Why ``value`` cannot stand where the declared default is ``default`` ("" when it can).
+
+    Every task's option defaults declare their kinds, so a mix's ``p_backward: abc`` is refused
+    when the mix is read, not as an error in every sample of the build.
+
+    >>> _type_problem("abc", 0.5, "p_backward")
+    "p_backward must be a number (like the default 0.5), got 'abc'"
+    >>> _type_problem([4, 6], (8, 16), "segment_length"), _type_problem({"hard": [5, 5]}, {"easy": (3, 3)}, "levels")
+    ('', '')
+    """
+    want, got = _kind(default), _kind(value)
+    if want == "any" or value is None:
+        return ""
+    if want != got:
+        return f"{where} must be a {want} (like the default {default!r}), got {value!r}"
+    if want == "list" and default:
+        first = default[0]
+        if all(_kind(d) == _kind(first) for d in default):
+            for k, item in enumerate(value):
+                problem = _type_problem(item, first, f"{where}[{k}]")
+                if problem:
+                    return problem
+    if want == "mapping":
+        for key in value:
+            if key in default:
+                problem = _type_problem(value[key], default[key], f"{where}.{key}")
+                if problem:
+                    return problem
+            elif default:  # a new key (a new level, a perturbation's arguments): like its siblings
+                kinds = {_kind(v) for v in default.values()}
+                if len(kinds) == 1:
+                    problem = _type_problem(value[key], next(iter(default.values())), f"{where}.{key}")
+                    if problem:
+                        return problem
+    return ""
 
 
 def _merge(base: dict[str, Any], update: Mapping[str, Any]) -> None:

@@ -70,11 +70,39 @@ def test_rows_are_relative_and_the_folder_links_its_frames(place):
     assert "a link to the frames folder the build read" in (data / "README.md").read_text()
 
 
+def test_a_project_folder_holding_frames_and_data_moves_as_one(place, tmp_path, capsys):
+    """Issue 24 item 5: frames/ and data/ side by side (launch/prepare_data.sh's layout) are linked
+    relatively, so moving or copying the project folder keeps every row's frames."""
+    frames, data = place
+    assert os.readlink(data / SOURCE_FRAMES) == "../frames"
+    project = tmp_path / "elsewhere" / "project"
+    project.parent.mkdir()
+    os.rename(tmp_path / "a", project)
+    assert main(["media", str(project / "data"), "--check"]) == 0
+    assert "all" in capsys.readouterr().out
+    for parquet in ("train.parquet", "viubench.parquet"):
+        for row in read_rows(project / "data" / parquet):
+            for video in resolve_videos(row["videos"], project / "data"):
+                assert all(os.path.isfile(p) for p in video["video"])
+
+
+def test_frames_folders_apart_from_the_dataset_are_linked_absolutely(frames_dir, tmp_path):
+    """No common folder but ``/`` (or another file system): the link is absolute, the dataset folder moves alone."""
+    from data_prep.portable import link_text
+
+    (tmp_path / "data").mkdir()
+    assert link_text(Path("/"), tmp_path / "data" / SOURCE_FRAMES) == "/"
+    assert link_text(frames_dir, tmp_path / "data" / SOURCE_FRAMES).startswith("../")  # both under /tmp
+
+
 def test_move_the_dataset_then_the_frames_then_make_it_self_contained(place, tmp_path, processor, capsys):
     frames, data = place
     moved = tmp_path / "b" / "data"
     moved.parent.mkdir()
-    os.rename(data, moved)  # the dataset folder alone: the link still finds the frames
+    os.rename(data, moved)  # the dataset folder alone: its relative link no longer reaches the frames
+    with pytest.raises(ValueError, match=rf"python -m data_prep media {moved} --frames NEW_FRAMES_DIR"):
+        load(moved / "viubench.parquet", processor, tmp_path / "c0")
+    assert main(["media", str(moved), "--frames", str(frames)]) == 0
     assert tokenize_every_row(load(moved / "viubench.parquet", processor, tmp_path / "c1"), processor) == 9
 
     new_frames = tmp_path / "c" / "frames"

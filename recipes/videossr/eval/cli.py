@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from data_prep.jsonl import write_atomic
-from data_prep.schema import EVAL_MAX_PIXELS, NUM_FRAMES
+from data_prep.validate import positive_float, positive_int
 from recipes.videossr.eval.backends.base import AUTO, check_gpu_memory_utilization, parse_max_model_len
+from recipes.videossr.eval.downstream.runner import DownstreamConfig
+from recipes.videossr.eval.runner import MISSING_OPTION
 from rewards.scoring import DEFAULT_PARSE_MODE, PARSE_MODES
 
 COMMANDS = {
@@ -46,17 +48,23 @@ def _arg(check):
     return convert
 
 
+POSITIVE = _arg(positive_int)
+
+
 def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, help="HF model folder or hub id")
     p.add_argument("--out", required=True, help="output folder (resumes if it holds the same run)")
     p.add_argument("--backend", default="hf", choices=["hf", "vllm"], help="hf (CPU/GPU) or vllm (GPU)")
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--max-new-tokens", type=int, default=128, help="generation budget (paper: 128)")
-    p.add_argument("--limit", type=int, default=None, help="only the first N questions (smoke tests)")
+    p.add_argument("--batch-size", type=POSITIVE, default=8, help="questions per generation batch (default 8)")
+    p.add_argument("--max-new-tokens", type=POSITIVE, default=128, help="generation budget (paper: 128)")
+    p.add_argument("--limit", type=POSITIVE, default=None, help="only the first N questions (smoke tests)")
     p.add_argument("--retry-errors", action="store_true", help="re-ask questions whose generation failed")
+    p.add_argument(MISSING_OPTION, action="store_true",
+                   help="score questions whose input files are missing as 0 instead of stopping the run "
+                        "(they are asked again once the files exist)")
     p.add_argument("--device", default=None, help="hf: cpu / cuda (default: cuda if available)")
     p.add_argument("--dtype", default="auto", help="hf: torch dtype, e.g. bfloat16 (default: auto)")
-    p.add_argument("--tensor-parallel-size", type=int, default=1, help="vllm only")
+    p.add_argument("--tensor-parallel-size", type=POSITIVE, default=1, help="vllm only")
     p.add_argument("--gpu-memory-utilization", type=_arg(check_gpu_memory_utilization), default=0.8,
                    help="vllm only: its share of the GPU memory, 0 < x <= 1 (default 0.8)")
     p.add_argument("--max-model-len", type=_arg(parse_max_model_len), default=AUTO,
@@ -75,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(v)
     v.add_argument("--data", required=True, help="VIUBench parquet file or folder (python -m data_prep build --recipe viubench)")
     v.add_argument("--label", default=None, help="row name in the table (default: model folder name)")
-    v.add_argument("--max-pixels", type=int, default=None, help="override per-frame pixels (rows carry 512*512)")
+    v.add_argument("--max-pixels", type=POSITIVE, default=None, help="override per-frame pixels (rows carry 512*512)")
     v.add_argument("--media-root", default=None,
                    help="folder the rows' relative frame paths resolve against (default: the parquet's folder)")
     v.add_argument("--parse-mode", default=DEFAULT_PARSE_MODE, choices=list(PARSE_MODES),
@@ -87,21 +95,28 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--videos", default=None, help="folder holding the videos (ids may omit the extension)")
     d.add_argument("--name", default=None, help="benchmark name (default: items file stem)")
     d.add_argument("--kind", default="auto", choices=["auto", "mc", "tg"])
-    d.add_argument("--fps", type=float, default=2.0, help="frame sampling rate (paper: 2)")
-    d.add_argument("--max-frames", type=int, nargs="+", default=[NUM_FRAMES], help="frame budgets (paper: 32 48 64)")
-    d.add_argument("--max-pixels", type=int, default=EVAL_MAX_PIXELS, help="per frame (paper: 512*512)")
+    defaults = DownstreamConfig  # the option defaults are the config's (one source, README checked against it)
+    d.add_argument("--fps", type=_arg(positive_float), default=defaults.fps,
+                   help=f"frame sampling rate (default {defaults.fps:g}, the paper's)")
+    d.add_argument("--max-frames", type=POSITIVE, nargs="+", default=list(defaults.max_frames),
+                   help=f"frame budgets, one run each (default {' '.join(map(str, defaults.max_frames))}, the paper's)")
+    d.add_argument("--max-pixels", type=POSITIVE, default=defaults.max_pixels,
+                   help=f"pixels per frame (default {defaults.max_pixels}, 512*512 as the paper)")
 
     t = sub.add_parser("table", allow_abbrev=False, help=COMMANDS["table"])
-    t.add_argument("runs", nargs="+", help="VIUBench output folders (each has summary.json)")
+    t.add_argument("runs", nargs="+", metavar="RUN_DIR", help="VIUBench output folders (each has summary.json)")
     t.add_argument("--labels", nargs="*", default=None, help="row names, one per run")
     t.add_argument("--out", required=True, help="folder for table.md, table.csv, table.png")
+    t.add_argument("--separate", action="store_true",
+                   help="runs on different questions (other data, a --limit subset): one table per set of "
+                        "questions instead of refusing them")
 
     m = sub.add_parser("lmms-task", allow_abbrev=False, help=COMMANDS["lmms-task"])
     m.add_argument("--data", required=True, help="VIUBench parquet file or folder")
     m.add_argument("--out", required=True, help="folder to pass to lmms-eval as --include_path")
     m.add_argument("--media-root", default=None,
                    help="folder the rows' relative frame paths resolve against (default: the parquet's folder)")
-    m.add_argument("--per-subtype", type=int, default=None,
+    m.add_argument("--per-subtype", type=POSITIVE, default=None,
                    help="only the first K questions of every subtype (a stratified subset; lmms-eval's --limit "
                         "takes the first N rows, which are sorted by subtype)")
 
@@ -115,8 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--hf-python", default=None, help="interpreter of the in-tree HF harness (default: this one)")
     a.add_argument("--lmms-python", default=None, help="interpreter with lmms-eval 0.7.3 (default .venv-lmms/bin/python)")
     a.add_argument("--vllm-python", default=None, help="interpreter with vLLM 0.24 (default .venv-vllm/bin/python)")
-    a.add_argument("--per-subtype", type=int, default=None, help="only the first K questions of every subtype")
-    a.add_argument("--max-new-tokens", type=int, default=128, help="generation budget of every harness (default 128)")
+    a.add_argument("--per-subtype", type=POSITIVE, default=None, help="only the first K questions of every subtype")
+    a.add_argument("--max-new-tokens", type=POSITIVE, default=128,
+                   help="generation budget of every harness (default 128)")
     a.add_argument("--dtype", default="bfloat16",
                    help="in-tree HF model dtype (default bfloat16: lmms-eval's Qwen-VL classes always load bfloat16)")
     a.add_argument("--media-root", default=None,
@@ -153,25 +169,15 @@ def _run_downstream(args: argparse.Namespace) -> int:
 
 def _run_table(args: argparse.Namespace) -> int:
     from recipes.videossr.eval.plot import write_bar_chart
-    from recipes.videossr.eval.random_guess import BEST_CONSTANT
-    from recipes.videossr.eval.table import to_csv, to_markdown
-    from recipes.videossr.eval.viubench import load_summary_rows
+    from recipes.videossr.eval.viubench import compare_runs
 
-    if args.labels and len(args.labels) != len(args.runs):
-        raise ValueError(f"{len(args.labels)} --labels for {len(args.runs)} runs")
-    rows, references = [], {}
-    for k, run in enumerate(args.runs):
-        run_rows = load_summary_rows(run, args.labels[k] if args.labels else None)
-        rows.append(run_rows[0])
-        for ref in run_rows[1:]:  # the random-guess row, once (identical data -> identical row)
-            references.setdefault(ref.label, ref)
-    rows += list(references.values())
+    comparison = compare_runs(args.runs, args.labels, separate=args.separate)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / "table.md", to_markdown(rows).encode())
-    write_atomic(out / "table.csv", to_csv(rows).encode())
-    write_bar_chart([r for r in rows if r.label != BEST_CONSTANT], out / "table.png", title="VIUBench")
-    print(to_markdown(rows))
+    write_atomic(out / "table.md", comparison.markdown.encode())
+    write_atomic(out / "table.csv", comparison.csv.encode())
+    write_bar_chart(comparison.chart_rows, out / "table.png", title="VIUBench", headers=comparison.headers)
+    print(comparison.markdown)
     return 0
 
 
@@ -221,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return RUNNERS[args.command](args)
-    except (FileNotFoundError, ValueError, json.JSONDecodeError) as exc:  # user errors: one line, no traceback
-        print(f"error: {exc}", file=sys.stderr)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError, json.JSONDecodeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)  # user errors (a ModelLoadError, MissingInputs too): one line
         return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: answers so far are kept; run the same command again to resume", file=sys.stderr)
+        return 130

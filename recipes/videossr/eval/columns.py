@@ -62,6 +62,47 @@ TASK_AVERAGES: tuple[tuple[str, str], ...] = PAPER.averages
 OVERALL = "Overall"
 
 
+def evaluated_layout(sources: Iterable[tuple[str, Any]], base: Layout = PAPER) -> Layout:
+    """``base`` (Table 1), then a column for every evaluated data source it lacks.
+
+    ``sources``: ``(data_source, extra_info)`` of the evaluated rows (a fork's rows name their task
+    module in ``extra_info``, see ``rewards.scoring.resolve_task``). A task outside ``base`` gets its
+    declared columns (labels, order, average) for the subtypes that were evaluated, and a column
+    named ``task/subtype`` for any other; subtypes of a ``base`` task that ``base`` has no column
+    for are grouped apart (``<avg label>+``), so Table 1's task averages keep their meaning. Every
+    column counts towards Overall, as ``layout(extra=...)`` does.
+
+    >>> extra = evaluated_layout([("videossr/jigsaw/n4", {}), ("videossr/jigsaw/n6", {})])
+    >>> [c.label for c in extra.columns][-1:], extra.averages[-1]
+    (['jigsaw/n4'], ('jigsaw+', 'Jig-Avg+'))
+    >>> evaluated_layout([("videossr/jigsaw/n6", {})]) == PAPER
+    True
+    """
+    from rewards.scoring import resolve_task
+
+    known = {c.data_source for c in base.columns}
+    base_tasks = {name for name, _ in base.averages}
+    extra: dict[str, tuple[PretextTask, dict[str, str]]] = {}  # group -> (task, data_source -> subtype)
+    for data_source, info in sources:
+        if data_source in known:
+            continue
+        task, subtype = resolve_task(data_source, info if isinstance(info, dict) else {})
+        group = f"{task.name}+" if task.name in base_tasks else task.name
+        extra.setdefault(group, (task, {}))[1].setdefault(data_source, subtype)
+    if not extra:
+        return base
+    columns, averages = list(base.columns), list(base.averages)
+    for group in sorted(extra):
+        task, evaluated = extra[group]
+        declared = [] if group.endswith("+") else [(sub, label) for sub, label in task.columns]
+        by_source = {task.data_source(sub): label for sub, label in declared}
+        ordered = [task.data_source(sub) for sub, _ in declared if task.data_source(sub) in evaluated]
+        ordered += sorted(ds for ds in evaluated if ds not in ordered)
+        columns += [Column(ds, by_source.get(ds, f"{task.name}/{evaluated[ds]}"), group) for ds in ordered]
+        averages.append((group, f"{task.avg_label}+" if group.endswith("+") else task.avg_label))
+    return Layout(tuple(columns), tuple(averages))
+
+
 def columns_of_task(task: str, table: Layout = PAPER) -> list[Column]:
     """The subtype columns of one task, in table order.
 

@@ -64,13 +64,14 @@ def draw_bar_chart(rows: list[ResultsRow], title: str = "", headers: list[str] |
     return img
 
 
-def write_bar_chart(rows: list[ResultsRow], path: str | os.PathLike, title: str = "") -> Path:
-    """Write the chart to ``path`` atomically; returns the path.
+def write_bar_chart(rows: list[ResultsRow], path: str | os.PathLike, title: str = "",
+                    headers: list[str] | None = None) -> Path:
+    """Write the chart to ``path`` atomically (groups: ``headers``, default Table 1's); returns the path.
 
     >>> # write_bar_chart(rows, "outputs/eval/compare.png", title="VIUBench")
     """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}.png")
-    draw_bar_chart(rows, title).save(tmp, format="PNG")
+    draw_bar_chart(rows, title, headers).save(tmp, format="PNG")
     os.replace(tmp, path)
     return path

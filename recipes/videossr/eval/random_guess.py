@@ -10,7 +10,10 @@ grounding, which the paper does not define, the one uninformed answer that repro
 25.2-25.9 within 1 point: the whole video (expected IoU E[t]/48 = 25.0; a random interval drawn
 from the generator's own distribution gets 21.3-21.9, see ``rewards.tasks.grounding.prior``).
 With these, Overall is about 15.8 against the paper's 16.1. ``best_acc_constant_acc``: the best
-single answer given to every question of a subtype (how much a degenerate model can score).
+single answer given to every question of a subtype (how much a degenerate model can score). That
+answer is chosen with the very answers it is scored on (an oracle, not a baseline a model could
+reach without them), which its row's name says: ``BEST_CONSTANT``; tables written before it was
+renamed are read with the new name (``reference_label``).
 
 >>> # random_guess_row(rows).values["Cnt-E"] -> 11.1 for any counting-easy rows
 """
@@ -23,7 +26,18 @@ from recipes.videossr.eval.columns import PAPER, Layout
 from recipes.videossr.eval.table import ResultsRow, row_from_means
 
 RANDOM_GUESS = "Random guess"
-BEST_CONSTANT = "Best constant"
+BEST_CONSTANT = "Best constant (fitted on these answers)"
+OLD_BEST_CONSTANT = "Best constant"  # the row's name in summary.json files written before the rename
+REFERENCE_LABELS = (RANDOM_GUESS, BEST_CONSTANT)
+
+
+def reference_label(label: str) -> str:
+    """The current name of a reference row read from an older summary.json.
+
+    >>> reference_label("Best constant")
+    'Best constant (fitted on these answers)'
+    """
+    return BEST_CONSTANT if label == OLD_BEST_CONSTANT else label
 
 
 Options = Optional[Mapping[str, Mapping[str, Any]]]

@@ -4,6 +4,8 @@ A benchmark turns its data into ``EvalSample`` objects and supplies a ``score(sa
 function; this module guarantees the accounting: every sample ends as exactly one record
 (see ``samples.py`` for the statuses), a failing batch is retried item by item so one bad
 question cannot take its neighbours down, and a killed run resumes where it stopped.
+Missing inputs stop the run before the model loads (``MissingInputs``: the count, the first path
+and the fix), unless the caller asks to score them 0 (``missing_as_zero``, ``--score-missing-as-zero``).
 
 >>> sample = EvalSample(id="q1", group="demo", messages=[], media=[], answer="A", prompt="Q?")
 >>> sample.id
@@ -40,6 +42,11 @@ class Scored(NamedTuple):
 
 
 Scorer = Callable[[EvalSample, str], Scored]
+MISSING_OPTION = "--score-missing-as-zero"
+
+
+class MissingInputs(ValueError):
+    """Some questions' input files do not exist: a result over them would be zeros, not a score."""
 
 
 def _record(sample: EvalSample, status: str, metric: float, output: str | None, parsed: Any, error: str, extra=None):
@@ -86,26 +93,39 @@ def run_samples(
     score: Scorer,
     batch_size: int = 8,
     progress: bool = True,
+    missing_as_zero: bool = False,
+    missing_hint: Callable[[str], str] | None = None,
 ) -> list[dict[str, Any]]:
     """Evaluate every sample not already in ``store``; return all records in sample order.
 
     ``backend_factory`` is called only when some sample still needs the model, so a finished
-    run re-renders its tables without loading the model.
+    run re-renders its tables without loading the model; the store binds its folder after it
+    loaded (``SampleStore.bind``). Samples whose media are missing raise ``MissingInputs`` before
+    anything else (``missing_hint(path)``: how to bring them back), unless ``missing_as_zero``:
+    then they are recorded as ``missing_video`` with metric 0.
     """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     samples = list(samples)
     ids = [s.id for s in samples]
     if len(set(ids)) != len(ids):
         raise ValueError("sample ids are not unique; the resume key would be ambiguous")
     done = store.done_ids()
     todo = [s for s in samples if s.id not in done]
-    ready = []
-    for s in todo:
-        missing = missing_media(s)
-        if missing:
-            store.add(_record(s, MISSING_VIDEO, 0.0, None, None, f"missing: {missing[0]}"))
-        else:
-            ready.append(s)
+    missing = {s.id: paths for s in todo if (paths := missing_media(s))}
+    if missing and not missing_as_zero:
+        first = next(iter(missing.values()))[0]
+        hint = f" ({missing_hint(first)})" if missing_hint else ""
+        raise MissingInputs(
+            f"{len(missing)} of {len(samples)} questions have missing input files, e.g. {first}{hint}; "
+            f"nothing was evaluated: bring the files back and run the same command again, or pass "
+            f"{MISSING_OPTION} to score those questions 0 (they are asked again once their files exist)"
+        )
+    ready = [s for s in todo if s.id not in missing]
     backend = backend_factory() if ready else None
+    for s in todo:
+        if s.id in missing:
+            store.add(_record(s, MISSING_VIDEO, 0.0, None, None, f"missing: {missing[s.id][0]}"))
     for start in range(0, len(ready), batch_size):
         batch = ready[start : start + batch_size]
         for s, (output, error) in zip(batch, _generate_isolated(backend, batch)):

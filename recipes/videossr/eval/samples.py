@@ -10,13 +10,19 @@ missing videos, which inflates scores)::
     missing_video  a video/frame file does not exist -> metric 0, not sent to the model
 
 The store lives in an output folder next to ``run.json``, the settings the run was started with;
-a resume with different settings (model, data, frames...) refuses to mix the two runs.
+a resume with different settings (model, data, frames...) refuses to mix the two runs. ``run.json``
+is written with the first record, i.e. once the model loaded and answered (or a missing input was
+scored 0 on request): a start that fails (a wrong ``--model``) leaves nothing that would refuse
+the corrected command. ``missing_video`` records are never final: every run looks for the inputs
+again (the runner refuses to score them 0 unless asked), so re-linked frames get asked.
 
 >>> import tempfile, pathlib
 >>> store = SampleStore(pathlib.Path(tempfile.mkdtemp()), {"model": "m"})
+>>> store.bound
+False
 >>> store.add({"id": "a", "status": "ok", "metric": 1.0})
->>> sorted(store.done_ids())
-['a']
+>>> sorted(store.done_ids()), store.bound
+(['a'], True)
 """
 
 from __future__ import annotations
@@ -43,32 +49,46 @@ class SampleStore:
     def __init__(self, out_dir: Path, settings: dict[str, Any], retry_errors: bool = False):
         self.out_dir = Path(out_dir)
         self.path = self.out_dir / SAMPLES_FILE
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        self._check_settings(settings)
-        records = read_records(self.path)  # drops (and truncates away) a line torn by a kill
-        if retry_errors:
+        self.settings = json.loads(dumps(settings))
+        self.bound = self._check_settings()
+        records = read_records(self.path) if self.bound else []  # drops a line torn by a kill
+        if retry_errors and any(r.get("status") == ERROR for r in records):
             records = [r for r in records if r.get("status") != ERROR]
             rewrite_sorted(self.path, records, key="id")
         self._records = {r["id"]: r for r in records}
         self._appender: JsonlAppender | None = None
 
-    def _check_settings(self, settings: dict[str, Any]) -> None:
-        wanted = json.loads(dumps(settings))
-        found = recorded_json(self.out_dir / RUN_FILE, wanted)
+    def _check_settings(self) -> bool:
+        """Refuse a folder bound to other settings; True when it is bound to these."""
+        path = self.out_dir / RUN_FILE
+        if not path.exists():
+            return False
+        found = json.loads(path.read_text())
+        wanted = self.settings
         if found != wanted:
             diff = sorted(k for k in set(found) | set(wanted) if found.get(k) != wanted.get(k))
             raise ValueError(
                 f"{self.out_dir} holds a run with other settings (differs in: {', '.join(diff)}); "
                 "use a new --out folder to start a separate run"
             )
+        return True
+
+    def bind(self) -> None:
+        """Record the settings in ``run.json`` (the folder now holds this run)."""
+        if not self.bound:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            recorded_json(self.out_dir / RUN_FILE, self.settings)
+            self.bound = True
 
     def done_ids(self) -> set[str]:
-        return set(self._records)
+        """Ids that are finished: every record but ``missing_video`` (inputs are looked for again)."""
+        return {k for k, r in self._records.items() if r.get("status") != MISSING_VIDEO}
 
     def add(self, record: dict[str, Any]) -> None:
-        """Append one finished record (durable once this returns)."""
+        """Append one finished record (durable once this returns); the first one binds the folder."""
         if record.get("status") not in STATUSES:
             raise ValueError(f"record {record.get('id')!r}: status must be one of {STATUSES}")
+        self.bind()
         if self._appender is None:
             self._appender = JsonlAppender(self.path)
         self._appender.append(record)
@@ -84,7 +104,8 @@ class SampleStore:
         if self._appender is not None:
             self._appender.close()
             self._appender = None
-        rewrite_sorted(self.path, self._records.values(), key="id")
+        if self.bound:
+            rewrite_sorted(self.path, self._records.values(), key="id")
 
 
 def status_counts(records: Iterable[dict[str, Any]]) -> dict[str, int]:

@@ -83,9 +83,10 @@ def _fmt(value: float | None, digits: int) -> str:
     return str(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
-def to_markdown(rows: Iterable[ResultsRow], digits: int = 1, layout: Layout = PAPER) -> str:
-    """Markdown table, one line per row, Table 1 column order; empty cells are '-'."""
-    headers = table_headers(layout)
+def to_markdown(rows: Iterable[ResultsRow], digits: int = 1, layout: Layout = PAPER,
+                headers: list[str] | None = None) -> str:
+    """Markdown table, one line per row, Table 1 column order (or ``headers``); empty cells are '-'."""
+    headers = headers or table_headers(layout)
     lines = ["| Model | " + " | ".join(headers) + " |", "|---|" + "---:|" * len(headers)]
     for row in rows:
         cells = [_fmt(row.values.get(h), digits) or "-" for h in headers]
@@ -93,15 +94,32 @@ def to_markdown(rows: Iterable[ResultsRow], digits: int = 1, layout: Layout = PA
     return "\n".join(lines) + "\n"
 
 
-def to_csv(rows: Iterable[ResultsRow], digits: int = 2, layout: Layout = PAPER) -> str:
-    """CSV with a ``model`` column then the Table 1 headers; unavailable cells are empty."""
+def to_csv(rows: Iterable[ResultsRow], digits: int = 2, layout: Layout = PAPER,
+           headers: list[str] | None = None, lead: Mapping[str, list[str]] | None = None) -> str:
+    """CSV with a ``model`` column then the Table 1 headers (or ``headers``); unavailable cells are
+    empty. ``lead``: extra leading columns, header -> one value per row (e.g. which data a row is on)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    headers = table_headers(layout)
-    writer.writerow(["model", *headers])
-    for row in rows:
-        writer.writerow([row.label, *[_fmt(row.values.get(h), digits) for h in headers]])
+    headers = headers or table_headers(layout)
+    rows = list(rows)
+    lead = dict(lead or {})
+    writer.writerow(["model", *lead, *headers])
+    for k, row in enumerate(rows):
+        writer.writerow([row.label, *[values[k] for values in lead.values()],
+                         *[_fmt(row.values.get(h), digits) for h in headers]])
     return buf.getvalue()
+
+
+def merged_headers(header_lists: Iterable[list[str]], layout: Layout = PAPER) -> list[str]:
+    """Table 1's headers first, then every other header in the order the lists first name it; Overall last.
+
+    >>> merged_headers([["Cnt-E", "AoT", "AoT-Avg", "Overall"]])[-3:]
+    ['AoT', 'AoT-Avg', 'Overall']
+    """
+    headers = [h for h in table_headers(layout) if h != OVERALL]
+    for names in header_lists:
+        headers += [h for h in names if h not in headers and h != OVERALL]
+    return headers + [OVERALL]
 
 
 def accounting_markdown(row: ResultsRow) -> str:

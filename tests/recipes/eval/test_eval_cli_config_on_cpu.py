@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from data_prep.schema import NUM_FRAMES
 from recipes.videossr.eval import cli
-from recipes.videossr.eval.downstream.runner import DownstreamConfig
+from recipes.videossr.eval.downstream.runner import PAPER_FRAME_BUDGETS, DownstreamConfig
 from recipes.videossr.eval.viubench import ViubenchConfig
 from rewards.scoring import DEFAULT_PARSE_MODE
 
@@ -48,7 +47,9 @@ def test_the_pipeline_defaults_come_from_their_sources():
     args = cli.build_parser().parse_args(["viubench", *REQUIRED["viubench"]])
     assert args.parse_mode == ViubenchConfig.parse_mode == DEFAULT_PARSE_MODE
     args = cli.build_parser().parse_args(["downstream", *REQUIRED["downstream"]])
-    assert args.max_frames == [NUM_FRAMES] and DownstreamConfig.max_frames == (NUM_FRAMES,)
+    # the paper's 32 / 48 / 64-frame budgets: one constant, read by the option, its help and the config
+    assert args.max_frames == [32, 48, 64] and DownstreamConfig.max_frames == PAPER_FRAME_BUDGETS == (32, 48, 64)
+    assert "default 32 48 64" in _subparser("downstream").format_help()
 
 
 @pytest.mark.parametrize("path", ["recipes/videossr/eval/cli.py", "recipes/videossr/eval/viubench.py"])

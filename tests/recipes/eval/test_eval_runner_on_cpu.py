@@ -12,8 +12,8 @@ import pytest
 
 from recipes.videossr.eval.backends.base import GenerationSettings
 from recipes.videossr.eval.backends.hf import HFBackend
-from recipes.videossr.eval.runner import EvalSample, run_samples
-from recipes.videossr.eval.samples import SampleStore
+from recipes.videossr.eval.runner import EvalSample, MissingInputs, run_samples
+from recipes.videossr.eval.samples import RUN_FILE, SampleStore
 from recipes.videossr.eval.scoring import viubench_scorer
 from recipes.videossr.eval.table import results_row
 from recipes.videossr.eval.viubench import load_rows, to_sample
@@ -51,7 +51,8 @@ def test_every_failure_counts_as_zero(tmp_path):
     ]
     sheet = AnswerSheet({"q1": "3,1,4", "q2": "no idea", "q5": "341562"})
     store = SampleStore(tmp_path / "run", {"m": 1})
-    records = run_samples(samples, lambda: sheet, store, viubench_scorer(), batch_size=4, progress=False)
+    records = run_samples(samples, lambda: sheet, store, viubench_scorer(), batch_size=4, progress=False,
+                          missing_as_zero=True)
     status = {r["id"]: r["status"] for r in records}
     assert status == {"q1": "ok", "q2": "unparsable", "boom": "error", "q4": "missing_video", "q5": "ok"}
     assert [r["id"] for r in records] == ["q1", "q2", "boom", "q4", "q5"]
@@ -61,6 +62,32 @@ def test_every_failure_counts_as_zero(tmp_path):
     row = results_row("m", records)
     assert row.values["Cnt-E"] == pytest.approx(25.0)  # 1 right out of 4, failures in the denominator
     assert row.counts["videossr/counting/easy"] == {"n": 4, "ok": 1, "unparsable": 1, "error": 1, "missing_video": 1}
+
+
+def test_missing_inputs_stop_the_run_unless_scored_as_zero(tmp_path):
+    """A run with missing inputs is not a result: it stops before the model loads, with the count
+    and the fix; asked to score them 0 it records them, and once the file is back it asks them."""
+    frame = tmp_path / "f.jpg"
+    frame.write_bytes(b"x")
+    gone = tmp_path / "gone.jpg"
+    samples = [sample("q1", "videossr/jigsaw/n6", "341562", [str(frame)]),
+               sample("q2", "videossr/jigsaw/n6", "341562", [str(gone)])]
+    sheet = AnswerSheet({"q1": "341562", "q2": "341562"})
+
+    def model():
+        raise AssertionError("the model was loaded for a run that cannot be a result")
+
+    with pytest.raises(MissingInputs, match=r"1 of 2 questions have missing input files, e.g. .*gone.jpg \(HINT\)"
+                                            r".*--score-missing-as-zero"):
+        run_samples(samples, model, SampleStore(tmp_path / "run", {}), viubench_scorer(), progress=False,
+                    missing_hint=lambda path: "HINT")
+    assert not (tmp_path / "run" / RUN_FILE).exists()
+    records = run_samples(samples, lambda: sheet, SampleStore(tmp_path / "run", {}), viubench_scorer(),
+                          progress=False, missing_as_zero=True)
+    assert [r["status"] for r in records] == ["ok", "missing_video"]
+    gone.write_bytes(b"x")  # the frames are back (re-linked): a plain re-run asks the question
+    records = run_samples(samples, lambda: sheet, SampleStore(tmp_path / "run", {}), viubench_scorer(), progress=False)
+    assert [r["status"] for r in records] == ["ok", "ok"] and sheet.calls[-1] == 1
 
 
 def test_finished_run_does_not_load_the_model(tmp_path):

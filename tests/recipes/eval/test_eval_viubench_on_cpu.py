@@ -50,7 +50,8 @@ def test_end_to_end_with_failures(viubench_parquet, tiny_qwen25vl_dir, tmp_path)
     pq.write_table(pa.Table.from_pylist(rows), data)
     out = tmp_path / "run"
 
-    assert main(_args(tiny_qwen25vl_dir, data, out, "--batch-size", "4", "--max-new-tokens", "4", "--label", "tiny")) == 0
+    assert main(_args(tiny_qwen25vl_dir, data, out, "--batch-size", "4", "--max-new-tokens", "4", "--label", "tiny",
+                      "--score-missing-as-zero")) == 0
 
     records = _records(out)
     assert len(records) == 9 and len({r["id"] for r in records}) == 9
@@ -71,7 +72,7 @@ def test_end_to_end_with_failures(viubench_parquet, tiny_qwen25vl_dir, tmp_path)
     assert sum(c["missing_video"] for c in summary["counts"].values()) == 1
     assert sum(c["error"] for c in summary["counts"].values()) == 1
     labels = [r["label"] for r in summary["rows"]]
-    assert labels == ["tiny", "Random guess", "Best constant"]
+    assert labels == ["tiny", "Random guess", "Best constant (fitted on these answers)"]
     table = list(csv.reader((out / "results.csv").open()))
     assert table[0] == ["model", *table_headers()] and [t[0] for t in table[1:]] == labels
     assert float(table[2][1]) == pytest.approx(100 / 9, abs=0.01)  # random guess, counting easy
@@ -135,6 +136,66 @@ def test_malformed_ground_truth_stops_before_generation(viubench_parquet, tmp_pa
     err = capsys.readouterr().err
     assert "row 7" in err and "videossr/jigsaw/n6" in err
     assert not (tmp_path / "run").exists()  # nothing written
+
+
+def test_missing_frames_fail_the_run_unless_scored_as_zero(viubench_parquet, tiny_qwen25vl_dir, tmp_path, capsys):
+    """Issue 24 item 6: a moved frames folder is an error naming the count and the fix, not a table of
+    zeros; scored as 0 on request; re-linked, the same command asks those questions."""
+    data = shutil.copytree(viubench_parquet.parent, tmp_path / "data", symlinks=True)
+    link = data / "source_frames"
+    target = os.path.realpath(link)
+    link.unlink()
+    out = tmp_path / "run"
+    args = _args(tiny_qwen25vl_dir, data / "viubench.parquet", out, "--limit", "3", "--max-new-tokens", "2")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "3 of 3 questions have missing input files" in err and "python -m data_prep media" in err
+    assert "--score-missing-as-zero" in err and "Traceback" not in err
+    assert not out.exists()  # nothing evaluated, nothing bound
+    assert main([*args, "--score-missing-as-zero"]) == 0
+    assert {r["status"] for r in _records(out)} == {"missing_video"}
+    os.symlink(target, link)  # re-linked (python -m data_prep media DATA --frames ...)
+    assert main(args) == 0
+    assert "missing_video" not in {r["status"] for r in _records(out)}
+
+
+def test_a_failed_start_does_not_block_the_corrected_command(viubench_parquet, tiny_qwen25vl_dir, tmp_path, capsys):
+    """Issue 24 items 4 and 7: a wrong --model is one line (no transformers traceback) and leaves no
+    run.json, so the corrected command into the same --out runs."""
+    out = tmp_path / "run"
+    assert main(_args(tmp_path / "nonexistent", viubench_parquet, out, "--limit", "1")) == 2
+    err = capsys.readouterr().err
+    assert "no such model folder" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (out / "run.json").exists()
+    not_a_model = tmp_path / "empty"
+    not_a_model.mkdir()
+    assert main(_args(not_a_model, viubench_parquet, out, "--limit", "1")) == 2
+    assert "no config.json" in capsys.readouterr().err
+    assert main(_args(tiny_qwen25vl_dir, viubench_parquet, out, "--limit", "1", "--max-new-tokens", "2")) == 0
+
+
+@pytest.mark.parametrize("extra", [["--limit", "-1"], ["--limit", "0"], ["--batch-size", "0"],
+                                   ["--max-new-tokens", "0"], ["--max-pixels", "-4"]])
+def test_impossible_counts_are_refused_before_any_work(extra, tmp_path, capsys):
+    """Issue 24 item 7: --limit -1 would slice off the last question, --batch-size 0 fail after the
+    model loaded: argparse refuses them (exit 2) before anything is read."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(_args(tmp_path / "model", tmp_path / "data", tmp_path / "run", *extra))
+    assert exit_info.value.code == 2 and "must be a positive integer" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_interrupt_is_one_line(monkeypatch, tmp_path, capsys):
+    """Ctrl-C ends the command with one line and status 130 (answers so far are kept)."""
+    from recipes.videossr.eval import viubench
+
+    def interrupted(config, progress=True):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(viubench, "run_viubench", interrupted)
+    assert main(_args(tmp_path / "m", tmp_path / "d", tmp_path / "run")) == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and "Traceback" not in err
 
 
 def test_demo_step_without_viubench_says_so(tmp_path):

@@ -28,8 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from data_prep.jsonl import write_atomic
-from data_prep.schema import EVAL_MAX_PIXELS, EVAL_MIN_PIXELS, NUM_FRAMES
-from recipes.videossr.eval.backends import GenerationSettings, load_backend
+from data_prep.schema import EVAL_MAX_PIXELS, EVAL_MIN_PIXELS
+
+PAPER_FRAME_BUDGETS = (32, 48, 64)  # the paper's downstream setting: one run per budget
+from recipes.videossr.eval.backends import GenerationSettings, check_model, load_backend
 from recipes.videossr.eval.backends.base import AUTO, model_len_for, worst_case_prompt_tokens
 from recipes.videossr.eval.downstream import items as items_mod
 from recipes.videossr.eval.downstream.metrics import accuracy_summary, grounding_summary, interval_iou
@@ -55,7 +57,7 @@ class DownstreamConfig:
     kind: str = "auto"  # mc | tg | auto (from the answers)
     backend: str = "hf"
     fps: float = 2.0
-    max_frames: tuple[int, ...] = (NUM_FRAMES,)  # frame budgets (paper: 32 48 64)
+    max_frames: tuple[int, ...] = PAPER_FRAME_BUDGETS  # frame budgets, one run folder each
     max_pixels: int = EVAL_MAX_PIXELS
     min_pixels: int = EVAL_MIN_PIXELS
     batch_size: int = 8
@@ -67,6 +69,16 @@ class DownstreamConfig:
     tensor_parallel_size: int = 1
     gpu_memory_utilization: float = 0.8  # vllm
     max_model_len: int | str = AUTO  # vllm: tokens, or "auto" = a bound from the items and the frame budget
+    score_missing_as_zero: bool = False  # items whose video is missing: 0 instead of stopping the run
+
+    def __post_init__(self) -> None:
+        from recipes.videossr.eval.viubench import check_counts
+
+        check_counts(self)
+        if not self.max_frames or any(isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in self.max_frames):
+            raise ValueError(f"max_frames must be positive integers, got {self.max_frames!r}")
+        if not self.fps > 0:
+            raise ValueError(f"fps must be positive, got {self.fps!r}")
 
 
 def vllm_max_model_len(config: DownstreamConfig, items: list[dict[str, Any]], kind: str, progress: bool = False) -> int:
@@ -153,6 +165,7 @@ def run_downstream(config: DownstreamConfig, progress: bool = True) -> dict[str,
 
     def backend():  # loaded once, only if some budget still has questions to ask
         if not backend_cache:
+            check_model(config.model)
             max_model_len = vllm_max_model_len(config, items, kind, progress) if config.backend == "vllm" else None
             generation = GenerationSettings.of(config, max_model_len)
             backend_cache.append(load_backend(config.backend, config.model, generation))
@@ -176,11 +189,15 @@ def run_downstream(config: DownstreamConfig, progress: bool = True) -> dict[str,
         store = SampleStore(run_dir, settings, retry_errors=config.retry_errors)
         records = run_samples(
             build_samples(items, kind, config, max_frames), backend, store, score_downstream,
-            batch_size=config.batch_size, progress=progress,
+            batch_size=config.batch_size, progress=progress, missing_as_zero=config.score_missing_as_zero,
+            missing_hint=lambda path: (f"video ids are looked up under --videos {config.videos}" if config.videos
+                                       else "video ids are paths; pass --videos DIR for the folder that holds them"),
         )
         summary = {"settings": settings, **summarize(kind, records)}
+        run_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(run_dir / "summary.json", (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode())
         summaries[f"frames_{max_frames}"] = summary
+    out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "summary.md", summary_markdown(name, kind, summaries).encode())
     return summaries
 

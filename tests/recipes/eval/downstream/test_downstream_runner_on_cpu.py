@@ -16,7 +16,7 @@ def _write(path, items):
     return path
 
 
-def test_multiple_choice_run_counts_every_item(synthetic_videos, tiny_qwen25vl_dir, tmp_path):
+def test_multiple_choice_run_counts_every_item(synthetic_videos, tiny_qwen25vl_dir, tmp_path, capsys):
     videos = sorted(p.stem for p in synthetic_videos.glob("*.mp4"))[:2]
     items = [{"video": v, "question": "Which colour?\nA. red\nB. blue\nC. green", "answer": "B"} for v in videos]
     items.append({"video": "not_there", "question": "Q?\nA. x\nB. y", "answer": "(A)"})
@@ -24,6 +24,9 @@ def test_multiple_choice_run_counts_every_item(synthetic_videos, tiny_qwen25vl_d
     out = tmp_path / "out"
     argv = ["downstream", "--model", str(tiny_qwen25vl_dir), "--items", str(path), "--videos", str(synthetic_videos),
             "--out", str(out), "--max-frames", "4", "8", "--max-new-tokens", "3", "--quiet"]
+    assert main(argv) == 2  # a missing video is not a result of 0: the run says so and stops
+    assert "1 of 3 questions have missing input files" in capsys.readouterr().err and not out.exists()
+    argv.append("--score-missing-as-zero")  # counted as 0 on purpose
     assert main(argv) == 0
     for budget in ("frames_4", "frames_8"):
         summary = json.loads((out / budget / "summary.json").read_text())
