@@ -7,7 +7,8 @@ Per family, with ``launch/train.sh`` (``DEVICE=cpu``, config ``videossr_cpu``: 3
 recipe's agent loop, reward and dataset, the KL loss with the reference model, validation on the
 VIUBench slice, a checkpoint per step; the rollout trace and verl's rollout dumps on):
 
-1. the run is killed with SIGKILL (its whole process group) once step 2's checkpoint is complete:
+1. the run is killed with SIGKILL once step 2's checkpoint is complete -- the first family's as a
+   crash (the trainer's process group), the second's as a dead worker (verl's FSDP actor process):
    the launcher must exit non-zero, leave no process and no shared memory behind;
 2. the same command resumes it: step 3 and the final validation, exit 0;
 3. the steps trained the batches verl's seeded sampler deals, the killed attempt and the resumed one
@@ -17,7 +18,8 @@ VIUBench slice, a checkpoint per step; the rollout trace and verl's rollout dump
    reward function's value for the logged response;
 5. ``python -m recipes.videossr.metrics`` reads the run (steps 1-3 in its CSV);
 6. ``launch/export_hf.sh`` exports step 3; ``python -m recipes.videossr.eval viubench`` evaluates the
-   export with the HF backend and with vLLM's CPU build.
+   export with the HF backend, and the first family's also with vLLM's CPU build (one engine start
+   each: CI time).
 
 Once (the first family): a one-step run with a scripted reward (``tests/e2e/scripted_reward.py``)
 must move the policy the GRPO way (``checks.grpo_direction``), and a run whose reward raises must

@@ -350,17 +350,28 @@ def actor_step(model, ids: dict[str, Any], video: dict[str, Any], device: str) -
         inputs[key] = value.to(dtype) if key.startswith("pixel_values") else value
     plen = ids["prompt_len"]
     mask = ids["response_mask"].to(device)
+
+    def objective(logits):  # (L, V) -> loss, response tokens
+        # log p(token t | tokens < t) for the response tokens t = plen .. L-1
+        logp = torch.log_softmax(logits[plen - 1: -1].float(), dim=-1)
+        token_logp = logp.gather(-1, inputs["input_ids"][0, plen:].unsqueeze(-1)).squeeze(-1)
+        return -(token_logp * mask).sum() / mask.sum().clamp(min=1), int(token_logp.shape[0])
+
+    return timed_backward(model, inputs, objective, device)
+
+
+def timed_backward(model, inputs: dict[str, Any], objective, device: str) -> dict[str, Any]:
+    """Forward ``inputs``, ``objective(logits[0]) -> (loss, tokens)``, backward: loss, seconds, (CUDA)
+    peak memory, and whether the vision and text gradients are finite (shared with smoke_lib)."""
+    import torch
+
     cuda = device.startswith("cuda")
     model.zero_grad(set_to_none=True)
     if cuda:
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
-    logits = model(**inputs, use_cache=False).logits[0]  # (L, V)
-    # log p(token t | tokens < t) for the response tokens t = plen .. L-1
-    logp = torch.log_softmax(logits[plen - 1: -1].float(), dim=-1)
-    token_logp = logp.gather(-1, inputs["input_ids"][0, plen:].unsqueeze(-1)).squeeze(-1)
-    loss = -(token_logp * mask).sum() / mask.sum().clamp(min=1)
+    loss, tokens = objective(model(**inputs, use_cache=False).logits[0])
     loss.backward()
     if cuda:
         torch.cuda.synchronize()
@@ -372,7 +383,7 @@ def actor_step(model, ids: dict[str, Any], video: dict[str, Any], device: str) -
             grads[part] = bool(torch.isfinite(param.grad).all())
     return {"loss": float(loss.detach()), "seconds": seconds,
             "peak_bytes": torch.cuda.max_memory_allocated() if cuda else None,
-            "response_tokens": int(token_logp.shape[0]), "grads_finite": grads}
+            "response_tokens": tokens, "grads_finite": grads}
 
 
 def param_bytes(model) -> int:

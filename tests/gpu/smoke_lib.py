@@ -72,6 +72,7 @@ def _load_gpu_side():
 
 
 gpu_side = _load_gpu_side()
+from recipes.videossr.agreement.trainer_side import ActorSample, actor_batch  # noqa: E402
 # Shared with the bundle's runner (one definition, in gpu_side.py).
 TASKS = gpu_side.TASKS  # (data_source, label) of the four samples, in the order they run
 FAMILIES = gpu_side.FAMILIES
@@ -194,55 +195,10 @@ def response_ids(tokenizer, n: int = RESPONSE_TOKENS, seed: int = 0) -> list[int
     return [pool[j] for j in torch.randint(0, len(pool), (n,), generator=gen).tolist()]
 
 
-@dataclass
-class ActorSample:
-    """One row of the batch the FSDP actor scores (valid tokens only, verl's remove-padding layout)."""
-
-    data_source: str
-    input_ids: Any  # (L,) prompt + response
-    position_ids: Any  # (4, L): row 0 text positions, rows 1..3 M-RoPE (t, h, w)
-    prompt_len: int
-    multi_modal_inputs: dict[str, Any]
-    response_mask: Any = None  # (L - prompt_len,) verl's response mask
-
-    @property
-    def response_len(self) -> int:
-        return int(self.input_ids.shape[0]) - self.prompt_len
-
-
 def trainer_batch(h, index: int, response: list[int]) -> ActorSample:
     """Row ``index`` through the harness's verl worker with ``response`` as vLLM's answer: the
-    prompt + response ids, positions and multimodal inputs verl hands the actor (same calls as
-    ``TrainerHarness.run_row``, which keeps only the prompt part)."""
-    return _trainer_batch(h, index, response)[0]
-
-
-def _trainer_batch(h, index: int, response: list[int]):
-    """``trainer_batch`` plus the dataset row it ran (a row read again may differ: fresh jigsaws)."""
-    from verl.protocol import DataProto
-    from verl.utils.dataset.rl_dataset import collate_fn
-
-    row = h.dataset[index]
-    batch = DataProto.from_single_dict(collate_fn([row]))
-    batch.meta_info.update({"validate": False, "global_steps": 0})
-    previous = h.engine.answer_ids
-    h.engine.answer_ids = list(response)
-    try:
-        out = asyncio.run(h.worker.generate_sequences(batch))
-    finally:
-        h.engine.answer_ids = previous
-    mask = out.batch["attention_mask"][0].bool()
-    plen = int(out.batch["attention_mask"][0][: out.batch["prompts"].shape[-1]].sum())
-    pos = out.batch["position_ids"][0]
-    if pos.dim() != 2 or pos.shape[0] != 4:
-        raise RuntimeError(f"expected verl's (4, L) Qwen-VL position ids, got {tuple(pos.shape)}")
-    mm = out.non_tensor_batch["multi_modal_inputs"][0]
-    response_valid = out.batch["attention_mask"][0][out.batch["prompts"].shape[-1]:].bool()
-    response_mask = out.batch["response_mask"][0][response_valid] if "response_mask" in out.batch.keys() else None
-    sample = ActorSample(data_source=str(row["data_source"]), input_ids=out.batch["input_ids"][0][mask],
-                         position_ids=pos[:, mask], prompt_len=plen, multi_modal_inputs=dict(mm),
-                         response_mask=response_mask)
-    return sample, row
+    prompt + response ids, positions and multimodal inputs verl hands the actor."""
+    return actor_batch(h, index, response)[0]
 
 
 class AnsweringClient:
@@ -486,33 +442,14 @@ def actor_step(model, sample: ActorSample, device: str) -> dict[str, Any]:
 
     dtype = next(model.parameters()).dtype
     inputs = actor_inputs(sample, device, dtype)
-    cuda = device.startswith("cuda")
-    model.zero_grad(set_to_none=True)
-    if cuda:
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-    start = time.perf_counter()
-    logits = model(**inputs, use_cache=False).logits  # (1, L, V)
-    labels = torch.roll(inputs["input_ids"], shifts=-1, dims=-1)
-    logp = logprobs_from_logits(logits.squeeze(0), labels.squeeze(0))  # (L,): log p(token t+1 | <= t)
-    response_logp = logp[sample.prompt_len - 1: -1]
-    loss = -response_logp.float().mean()
-    loss.backward()
-    if cuda:
-        torch.cuda.synchronize()
-    seconds = time.perf_counter() - start
-    grads = {"vision": None, "text": None}
-    for name, param in model.named_parameters():
-        part = "vision" if "visual" in name else "text"
-        if grads[part] is None and param.grad is not None:
-            grads[part] = bool(torch.isfinite(param.grad).all())
-    return {
-        "loss": float(loss.detach()),
-        "seconds": seconds,
-        "peak_bytes": torch.cuda.max_memory_allocated() if cuda else None,
-        "response_tokens": int(response_logp.shape[0]),
-        "grads_finite": grads,
-    }
+
+    def objective(logits):  # (L, V) -> loss, response tokens
+        labels = torch.roll(inputs["input_ids"], shifts=-1, dims=-1)
+        logp = logprobs_from_logits(logits, labels.squeeze(0))  # (L,): log p(token t+1 | <= t)
+        response_logp = logp[sample.prompt_len - 1: -1]
+        return -response_logp.float().mean(), int(response_logp.shape[0])
+
+    return gpu_side.timed_backward(model, inputs, objective, device)
 
 
 def param_bytes(model) -> int:
@@ -682,7 +619,7 @@ def build_bundle(out_dir: str | os.PathLike, work_dir: str | os.PathLike | None 
             h = actor_harness(real, inputs.parquet)
             response = response_ids(h.worker.tokenizer)
             for source, index in inputs.rows.items():
-                sample, row = _trainer_batch(h, index, response)
+                sample, row = actor_batch(h, index, response)
                 request = h.engine.requests[-1]
                 videos = request.get("video_data") or []
                 items = _video_items(row)

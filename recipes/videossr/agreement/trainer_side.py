@@ -65,10 +65,44 @@ class ActorSample:
     position_ids: Any  # (4, L): row 0 text positions, rows 1..3 M-RoPE (t, h, w)
     prompt_len: int
     multi_modal_inputs: dict[str, Any]
+    response_mask: Any = None  # (L - prompt_len,) verl's response mask
 
     @property
     def response_len(self) -> int:
         return int(self.input_ids.shape[0]) - self.prompt_len
+
+
+def actor_batch(harness: Any, index: int, response: list[int]) -> tuple[ActorSample, dict]:
+    """Row ``index`` through ``harness``'s verl worker with ``response`` as vLLM's answer: the prompt +
+    response ids, positions and multimodal inputs verl hands the actor (the calls of
+    ``TrainerHarness.run_row``, keeping the whole sequence), and the dataset row it ran (a row read
+    again may differ: fresh jigsaws). ``harness``: a ``TrainerHarness`` or any object with its
+    ``dataset``, ``worker`` and ``engine.answer_ids``."""
+    from verl.protocol import DataProto
+    from verl.utils.dataset.rl_dataset import collate_fn
+
+    row = harness.dataset[index]
+    batch = DataProto.from_single_dict(collate_fn([row]))
+    batch.meta_info.update({"validate": False, "global_steps": 0})
+    previous = harness.engine.answer_ids
+    harness.engine.answer_ids = list(response)
+    try:
+        out = asyncio.run(harness.worker.generate_sequences(batch))
+    finally:
+        harness.engine.answer_ids = previous
+    attention = out.batch["attention_mask"][0]
+    plen_padded = out.batch["prompts"].shape[-1]
+    mask = attention.bool()
+    pos = out.batch["position_ids"][0]
+    if pos.dim() != 2 or pos.shape[0] != 4:
+        raise RuntimeError(f"expected verl's (4, L) Qwen-VL position ids, got {tuple(pos.shape)}")
+    response_valid = attention[plen_padded:].bool()
+    response_mask = out.batch["response_mask"][0][response_valid] if "response_mask" in out.batch.keys() else None
+    sample = ActorSample(data_source=str(row["data_source"]), input_ids=out.batch["input_ids"][0][mask],
+                         position_ids=pos[:, mask], prompt_len=int(attention[:plen_padded].sum()),
+                         multi_modal_inputs=dict(out.non_tensor_batch["multi_modal_inputs"][0]),
+                         response_mask=response_mask)
+    return sample, row
 
 
 # --- stand-ins for the Ray side (the only parts that are not verl's own code) ----------------------
@@ -290,25 +324,5 @@ class TrainerHarness:
         )
 
     def actor_sample(self, index: int, response: list[int]) -> ActorSample:
-        """Row ``index`` with ``response`` as vLLM's answer: the prompt + response ids, positions and
-        multimodal inputs verl hands the actor (the calls of ``run_row``, keeping the whole sequence)."""
-        from verl.protocol import DataProto
-        from verl.utils.dataset.rl_dataset import collate_fn
-
-        row = self.dataset[index]
-        batch = DataProto.from_single_dict(collate_fn([row]))
-        batch.meta_info.update({"validate": False, "global_steps": 0})
-        previous = self.engine.answer_ids
-        self.engine.answer_ids = list(response)
-        try:
-            out = asyncio.run(self.worker.generate_sequences(batch))
-        finally:
-            self.engine.answer_ids = previous
-        mask = out.batch["attention_mask"][0].bool()
-        plen = int(out.batch["attention_mask"][0][: out.batch["prompts"].shape[-1]].sum())
-        pos = out.batch["position_ids"][0]
-        if pos.dim() != 2 or pos.shape[0] != 4:
-            raise RuntimeError(f"expected verl's (4, L) Qwen-VL position ids, got {tuple(pos.shape)}")
-        mm = out.non_tensor_batch["multi_modal_inputs"][0]
-        return ActorSample(data_source=str(row["data_source"]), input_ids=out.batch["input_ids"][0][mask],
-                           position_ids=pos[:, mask], prompt_len=plen, multi_modal_inputs=dict(mm))
+        """The actor's batch row for row ``index`` answered with ``response`` (``actor_batch``)."""
+        return actor_batch(self, index, response)[0]
