@@ -38,6 +38,7 @@ class TrainRun:
     def start(self) -> "TrainRun":
         env = {**os.environ, "DEVICE": "cpu", "PYTHON": self.python, "MODEL_PATH": str(self.model),
                "DATA_DIR": str(self.data), "RUN_DIR": str(self.run_dir), **self.env}
+        self.run_dir.parent.mkdir(parents=True, exist_ok=True)
         self.log = open(self.run_dir.parent / f"{self.run_dir.name}.launcher.log", "ab")
         self.started = time.monotonic()
         self.proc = subprocess.Popen(["bash", str(ROOT / "launch" / "train.sh"), *self.overrides], cwd=ROOT, env=env,
