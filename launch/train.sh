@@ -10,8 +10,11 @@
 # Environment (all optional except where the default does not exist on your machine):
 #   DEVICE        gpu                   cpu: verl's real trainer with vLLM's CPU build, no GPU (README "Train on
 #                                       a CPU first"); default CONFIG_NAME videossr_cpu, no nvidia-smi check
-#   CONFIG_NAME   videossr_qwen3vl_8b   a config in recipes/videossr/config (videossr_qwen25vl_7b, videossr_small,
-#                                       videossr_cpu)
+#   CONFIG_NAME   videossr_qwen3vl_8b   a config in CONFIG_DIR (videossr_qwen25vl_7b, videossr_small, videossr_cpu),
+#                                       or a config file's path (a fork's my_fork.yaml, kept outside the repo)
+#   CONFIG_DIR    recipes/videossr/config   folder of CONFIG_NAME; from another folder (a fork's), the recipe's
+#                                       configs stay on Hydra's search path (`defaults: [ppo_trainer,
+#                                       shared/videossr_base, _self_]` works there)
 #   MODEL_PATH    (the config's)        local HF folder or a hub id (hub ids are downloaded by verl)
 #   DATA_DIR      outputs/data          folder of `python -m data_prep build` outputs
 #   TRAIN_FILES   $DATA_DIR/train.parquet      VAL_FILES  $DATA_DIR/viubench_val.parquet (the
@@ -22,6 +25,7 @@
 #                                       (model+optimizer bytes) x the checkpoints kept (8B: ~105 GB each)
 #   PYTHON        python                interpreter with verl installed
 #   DRY_RUN       0                     1: run every check + verl's `--cfg job` and validation, then exit
+#                                       (a real run too builds the datasets first: rows, batch sizes, levels)
 #   STALL_TIMEOUT 0                     seconds without new trainer output after which the run is stopped
 #                                       and fails (exit 124); 0 = never (a large model's step can be quiet)
 # Any argument is passed to verl as a Hydra override (after ours, so it wins).
@@ -30,12 +34,25 @@ set -euo pipefail
 # a run is going (a long job) cannot change what the running launcher does next.
 {
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+die() { echo "train.sh: error: $*" >&2; exit 1; }
+note() { echo "train.sh: $*" >&2; }
 DEVICE="${DEVICE:-gpu}"
 case "$DEVICE" in
   gpu) CONFIG_NAME="${CONFIG_NAME:-videossr_qwen3vl_8b}" ;;
   cpu) CONFIG_NAME="${CONFIG_NAME:-videossr_cpu}" ;;
   *) echo "train.sh: error: DEVICE=$DEVICE: use gpu or cpu" >&2; exit 1 ;;
 esac
+RECIPE_CONFIG_DIR="$REPO_ROOT/recipes/videossr/config"
+CONFIG_DIR="${CONFIG_DIR:-$RECIPE_CONFIG_DIR}"
+if [[ "$CONFIG_NAME" == */* || ( "$CONFIG_NAME" == *.yaml && -f "$CONFIG_NAME" ) ]]; then
+  # a config file's path: its folder is the config folder
+  [[ -f "$CONFIG_NAME" ]] || die "CONFIG_NAME=$CONFIG_NAME: no such config file"
+  CONFIG_DIR="$(dirname "$CONFIG_NAME")"
+  CONFIG_NAME="$(basename "$CONFIG_NAME")"
+fi
+CONFIG_NAME="${CONFIG_NAME%.yaml}"
+[[ -d "$CONFIG_DIR" ]] || die "CONFIG_DIR=$CONFIG_DIR is not a folder"
+CONFIG_DIR="$(cd "$CONFIG_DIR" && pwd)"
 DATA_DIR="${DATA_DIR:-outputs/data}"
 TRAIN_FILES="${TRAIN_FILES:-$DATA_DIR/train.parquet}"
 VAL_FILES="${VAL_FILES:-$DATA_DIR/viubench_val.parquet}"
@@ -45,14 +62,36 @@ MIN_FREE_GB="${MIN_FREE_GB:-}"
 PYTHON="${PYTHON:-python}"
 DRY_RUN="${DRY_RUN:-0}"
 STALL_TIMEOUT="${STALL_TIMEOUT:-0}"
-CONFIG_DIR="$REPO_ROOT/recipes/videossr/config"
 
-die() { echo "train.sh: error: $*" >&2; exit 1; }
-note() { echo "train.sh: $*" >&2; }
+# A Hydra override value, single-quoted (Hydra's grammar): any character a path can hold -- spaces,
+# unicode, `=`, `,`, quotes -- reaches verl as it is. Backslashes are doubled only before a quote,
+# `${` or the end (where Hydra/OmegaConf read them as escapes), quotes become \', `${` becomes \${
+# (OmegaConf would read an interpolation). A plain absolute path stays as it is (readable commands).
+hq() {
+  local s="$1" out="" run="" c i
+  if [[ "$s" =~ ^/[A-Za-z0-9_./-]*$ ]]; then printf '%s' "$s"; return; fi
+  for ((i = 0; i < ${#s}; i++)); do
+    c="${s:i:1}"
+    if [[ "$c" == "\\" ]]; then run+="$c"; continue; fi
+    if [[ "$c" == "'" ]]; then out+="$run$run\\'"
+    elif [[ "$c" == '$' && "${s:i+1:1}" == '{' ]]; then out+="$run$run\\\$"
+    else out+="$run$c"; fi
+    run=""
+  done
+  printf "'%s'" "$out$run$run"
+}
 
 # --- checks, before anything starts --------------------------------------------------------------
 [[ -f "$CONFIG_DIR/$CONFIG_NAME.yaml" ]] ||
-  die "CONFIG_NAME=$CONFIG_NAME: no $CONFIG_DIR/$CONFIG_NAME.yaml (have: $(cd "$CONFIG_DIR" && ls *.yaml | sed 's/\.yaml$//' | tr '\n' ' '))"
+  die "CONFIG_NAME=$CONFIG_NAME: no $CONFIG_DIR/$CONFIG_NAME.yaml (have: $(cd "$CONFIG_DIR" && ls *.yaml 2>/dev/null | sed 's/\.yaml$//' | tr '\n' ' '))"
+# main_ppo's and the compose check's arguments naming the config; a config of another folder (a fork's)
+# keeps the recipe's folder on Hydra's search path (--config-dir), so its defaults can name shared/videossr_base.
+config_args=(--config-path "$CONFIG_DIR" --config-name "$CONFIG_NAME")
+compose_args=(--config-name "$CONFIG_NAME")
+if [[ "$CONFIG_DIR" != "$RECIPE_CONFIG_DIR" ]]; then
+  config_args+=(--config-dir "$RECIPE_CONFIG_DIR")
+  compose_args+=(--config-path "$CONFIG_DIR")
+fi
 "$PYTHON" -c 'import importlib.util as u, sys; sys.exit(u.find_spec("verl") is None)' 2>/dev/null || die "PYTHON=$PYTHON cannot import verl (activate the training environment)"
 
 if [[ "$DEVICE" == "cpu" ]]; then
@@ -73,7 +112,7 @@ if [[ -n "${MODEL_PATH:-}" ]]; then
   else
     die "MODEL_PATH=$MODEL_PATH does not exist"
   fi
-  overrides+=("actor_rollout_ref.model.path=$MODEL_PATH")
+  overrides+=("actor_rollout_ref.model.path=$(hq "$MODEL_PATH")")
 fi
 
 for f in "$TRAIN_FILES" "$VAL_FILES"; do
@@ -81,7 +120,7 @@ for f in "$TRAIN_FILES" "$VAL_FILES"; do
 done
 TRAIN_FILES="$(cd "$(dirname "$TRAIN_FILES")" && pwd)/$(basename "$TRAIN_FILES")"
 VAL_FILES="$(cd "$(dirname "$VAL_FILES")" && pwd)/$(basename "$VAL_FILES")"
-overrides+=("data.train_files=$TRAIN_FILES" "data.val_files=$VAL_FILES")
+overrides+=("data.train_files=$(hq "$TRAIN_FILES")" "data.val_files=$(hq "$VAL_FILES")")
 
 if [[ -n "${N_GPUS:-}" ]]; then
   [[ "$N_GPUS" =~ ^[1-9][0-9]*$ ]] || die "N_GPUS=$N_GPUS is not a positive integer"
@@ -98,26 +137,26 @@ RUN_DIR="$(cd "$RUN_DIR" && pwd)"
 if [[ "$DRY_RUN" != "1" && "$NNODES" == "1" && "$DEVICE" == "gpu" ]]; then
   command -v nvidia-smi >/dev/null || die "nvidia-smi not found: no NVIDIA GPU on this machine (DRY_RUN=1 checks the config without one)"
   have=$(nvidia-smi -L | grep -c '^GPU' || true)
-  want="${N_GPUS:-$("$PYTHON" -m recipes.videossr.compose --print trainer.n_gpus_per_node --config-name "$CONFIG_NAME" "${overrides[@]}" "$@")}"
+  want="${N_GPUS:-$("$PYTHON" -m recipes.videossr.compose --print trainer.n_gpus_per_node "${compose_args[@]}" "${overrides[@]}" "$@")}"
   (( have >= want )) || die "$want GPUs requested (trainer.n_gpus_per_node) but nvidia-smi lists $have; set N_GPUS=$have"
 fi
 
 # --- one run folder: logs, resolved config, checkpoints; re-running resumes -----------------------
 attempt="$(date -u +%Y%m%dT%H%M%SZ)"
 overrides+=(
-  "trainer.default_local_dir=$RUN_DIR/checkpoints"
+  "trainer.default_local_dir=$(hq "$RUN_DIR/checkpoints")"
   "trainer.resume_mode=auto"
-  "hydra.run.dir=$RUN_DIR/logs/hydra-$attempt"
+  "hydra.run.dir=$(hq "$RUN_DIR/logs/hydra-$attempt")"
 )
 export VERL_FILE_LOGGER_PATH="$RUN_DIR/logs/metrics-$attempt.jsonl"  # verl truncates its file: one per attempt
 # The trainer actor may land on any Ray node, and verl forwards only a fixed list of variables:
 # hand the logger path to every actor through the job's runtime env.
-overrides+=("+ray_kwargs.ray_init.runtime_env.env_vars.VERL_FILE_LOGGER_PATH=$VERL_FILE_LOGGER_PATH")
+overrides+=("+ray_kwargs.ray_init.runtime_env.env_vars.VERL_FILE_LOGGER_PATH=$(hq "$VERL_FILE_LOGGER_PATH")")
 export PYTHONPATH="$REPO_ROOT${PYTHONPATH:+:$PYTHONPATH}"
 export HYDRA_FULL_ERROR="${HYDRA_FULL_ERROR:-0}"
 export PYTHONUNBUFFERED=1  # the log grows as the run goes (and STALL_TIMEOUT reads its growth)
 
-cmd=("$PYTHON" -m verl.trainer.main_ppo --config-path "$CONFIG_DIR" --config-name "$CONFIG_NAME" "${overrides[@]}" "$@")
+cmd=("$PYTHON" -m verl.trainer.main_ppo "${config_args[@]}" "${overrides[@]}" "$@")
 printf '%q ' "${cmd[@]}" > "$RUN_DIR/config/command-$attempt.sh"; echo >> "$RUN_DIR/config/command-$attempt.sh"
 
 # verl's own composition (`--cfg job` exits 1 on a bad key) writes the resolved config of this attempt.
@@ -129,6 +168,13 @@ if ! "${cmd[@]}" --cfg job > "$resolved.partial" 2> "$RUN_DIR/logs/cfg-$attempt.
 fi
 mv "$resolved.partial" "$resolved"
 
+# The datasets verl builds in its trainer actor -- after Ray, the workers and the model started --
+# built here first with the configured class and the model's tokenizer (recipes/videossr/preflight.py):
+# row checks, fork imports, rows vs data.train_batch_size, adaptive levels. One line per failure.
+data_check=("$PYTHON" -m recipes.videossr.preflight --config "$resolved")
+[[ "$DRY_RUN" == "1" ]] && data_check+=(--full)
+"${data_check[@]}" || die "the data check failed (see above); nothing was started"
+
 # Checkpoints across attempts: verl prunes only what this attempt saved, so earlier attempts' stay.
 # Prune the folder to trainer.max_actor_ckpt_to_keep (crashed saves go too), then size the disk
 # check from the model and the kept count. DRY_RUN=1 deletes nothing and only warns.
@@ -139,7 +185,7 @@ preflight=("$PYTHON" -m recipes.videossr.checkpoints preflight --config "$resolv
 
 if [[ "$DRY_RUN" == "1" ]]; then
   # main_ppo runs the same validate_config right before Ray starts; here it costs no GPU.
-  "$PYTHON" -m recipes.videossr.compose --config-name "$CONFIG_NAME" "${overrides[@]}" "$@" ||
+  "$PYTHON" -m recipes.videossr.compose "${compose_args[@]}" "${overrides[@]}" "$@" ||
     die "verl's config validation failed (see above)"
   note "DRY_RUN=1: all checks passed; resolved config: $resolved"
   note "would run: $(cat "$RUN_DIR/config/command-$attempt.sh")"

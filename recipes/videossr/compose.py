@@ -11,6 +11,12 @@ verl's ``ppo_trainer`` (a bad key fails with Hydra's "Could not override ..." er
 Command line (``launch/train.sh`` runs it when ``DRY_RUN=1``)::
 
     python -m recipes.videossr.compose --config-name videossr_small data.train_files=... [overrides]
+    python -m recipes.videossr.compose --config-path /path/to/fork/configs --config-name my_fork ...
+
+A config outside this folder (a fork's, ``--config-path``) is composed as ``main_ppo --config-path
+DIR --config-name NAME --config-dir <this folder>`` composes it (``launch/train.sh`` runs that): the
+recipe's configs (``shared/videossr_base``, ``videossr_small``, ...) resolve from its ``defaults``;
+``ppo_trainer`` resolves through its own ``hydra.searchpath`` (``pkg://verl.trainer.config``).
 """
 
 from __future__ import annotations
@@ -26,23 +32,37 @@ from omegaconf import DictConfig
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
 
 
-def config_names() -> list[str]:
+def config_names(config_dir: Path = CONFIG_DIR) -> list[str]:
     """Names of the runnable configs (top-level YAML files; ``shared/`` holds fragments).
 
     >>> "videossr_qwen3vl_8b" in config_names()
     True
     """
-    return sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+    return sorted(p.stem for p in Path(config_dir).glob("*.yaml"))
 
 
 def compose_recipe(config_name: str, overrides: list[str] | None = None, config_dir: Path = CONFIG_DIR) -> DictConfig:
-    """The config ``main_ppo --config-path <config_dir> --config-name <config_name> <overrides>`` would run."""
-    from hydra import compose, initialize_config_dir
+    """The config ``main_ppo --config-path <config_dir> --config-name <config_name> <overrides>`` would run
+    (for a folder other than the recipe's, with ``--config-dir <the recipe's folder>``, as train.sh runs it)."""
+    from hydra import compose, version
+    from hydra._internal.hydra import Hydra
+    from hydra._internal.utils import create_config_search_path
+    from hydra.core.config_search_path import SearchPathQuery
     from hydra.core.global_hydra import GlobalHydra
 
+    config_dir = Path(config_dir).resolve()
+    search_path = create_config_search_path(search_path_dir=str(config_dir))
+    if config_dir != CONFIG_DIR:
+        # what Hydra's --config-dir does (hydra/_internal/utils.py): the recipe's folder after the primary one
+        search_path.prepend(provider="command-line", path=f"file://{CONFIG_DIR}",
+                            anchor=SearchPathQuery(provider="schema"))
     GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(config_dir), version_base=None):
+    version.setbase(None)
+    Hydra.create_main_hydra2(task_name="app", config_search_path=search_path)
+    try:
         return compose(config_name=config_name, overrides=list(overrides or []))
+    finally:
+        GlobalHydra.instance().clear()
 
 
 def validate_recipe(cfg: DictConfig) -> None:
@@ -56,12 +76,19 @@ def validate_recipe(cfg: DictConfig) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(allow_abbrev=False, description=__doc__.splitlines()[0])
-    parser.add_argument("--config-name", required=True, choices=config_names())
+    parser.add_argument("--config-path", type=Path, default=CONFIG_DIR, metavar="DIR",
+                        help="folder of the config (a fork's; default: the recipe's, %(default)s)")
+    parser.add_argument("--config-name", required=True, help="a config in --config-path (default folder: "
+                        + ", ".join(config_names()) + ")")
     parser.add_argument("--print", metavar="KEY", help="print this key's composed value instead of a summary")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, as given to main_ppo")
     args = parser.parse_args(argv)
+    names = config_names(args.config_path)
+    if args.config_name not in names:
+        parser.error(f"argument --config-name: invalid choice: {args.config_name!r} (choose from "
+                     f"{', '.join(map(repr, names)) or f'nothing: no *.yaml in {args.config_path}'})")
     try:
-        cfg = compose_recipe(args.config_name, args.overrides)
+        cfg = compose_recipe(args.config_name, args.overrides, args.config_path)
         validate_recipe(cfg)
         if args.print:
             from omegaconf import OmegaConf

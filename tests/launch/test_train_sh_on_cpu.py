@@ -1,21 +1,31 @@
 """launch/train.sh: its pre-flight checks fail with clear messages, and DRY_RUN=1 validates the full
-command through verl (``main_ppo --cfg job`` + verl's validate_config) on a CPU machine."""
+command through verl (``main_ppo --cfg job`` + verl's validate_config) and builds the datasets verl
+would build (recipes/videossr/preflight.py) on a CPU machine."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN_SH = ROOT / "launch" / "train.sh"
+# The fixture's training set has 12 rows: a batch that fits it (videossr_small's 16 would not).
+FIT_BATCH = ("data.train_batch_size=8", "actor_rollout_ref.actor.ppo_mini_batch_size=8")
+# A folder name with what Hydra's override grammar reads as syntax: spaces, unicode, = , quotes, ${.
+ODD_NAME = "données_视频 a=b,c 'q' \\${x}"
 
 
-def run_train(tmp_path: Path, data_dir: Path, model: Path | str, *args: str, **env_vars: str):
+def run_train(tmp_path: Path, data_dir: Path, model: Path | str, *args: str, fit: bool = True, **env_vars: str):
+    """train.sh on the fixture data, DRY_RUN=1 and videossr_small unless ``env_vars`` say otherwise;
+    ``fit``: the batch overrides that fit its 12 training rows go first (``args`` win)."""
+    args = (*FIT_BATCH, *args) if fit else args
     env = {
         **os.environ,
         "PYTHON": sys.executable,
@@ -168,3 +178,137 @@ def test_the_trainer_runs_in_its_own_process_group_and_is_cleaned_up_after():
     assert 'setsid "${cmd[@]}"' in text
     assert "trap finish EXIT" in text and "recipes.videossr.shm clean" in text
     assert "export PYTHONUNBUFFERED=1" in text  # the stall watchdog reads the log's growth
+
+
+# --- the dry run builds the datasets verl would build (issue 24, item 10) ---------------------------
+def copy_dataset(src: Path, dst: Path) -> Path:
+    """A copy of a dataset folder whose ``source_frames`` link still reaches the frames (absolute)."""
+    shutil.copytree(src, dst, symlinks=True)
+    link = dst / "source_frames"
+    if link.is_symlink():
+        target = os.path.realpath(src / "source_frames")
+        link.unlink()
+        link.symlink_to(target, target_is_directory=True)
+    return dst
+
+
+def assert_refused(proc, *messages: str) -> None:
+    assert proc.returncode == 1, proc.stderr
+    assert "all checks passed" not in proc.stderr
+    assert "the data check failed" in proc.stderr and "nothing was started" in proc.stderr
+    for message in messages:
+        assert message in proc.stderr, proc.stderr
+    assert len([line for line in proc.stderr.splitlines() if line.startswith("preflight: error: ")]) == 1
+
+
+def test_fewer_training_rows_than_a_batch_are_refused(tmp_path, videossr_data_dir, tiny_qwen3vl_dir):
+    """verl drops the last incomplete batch: 12 rows at videossr_small's batch of 16 is an empty train
+    dataloader, which verl reports only after Ray and the model started."""
+    proc = run_train(tmp_path, videossr_data_dir, tiny_qwen3vl_dir, fit=False, N_GPUS="1")
+    assert_refused(proc, "has 12 rows, fewer than data.train_batch_size=16", "Train dataloader is empty!",
+                   "lower data.train_batch_size (and actor_rollout_ref.actor.ppo_mini_batch_size) to at most 12")
+
+
+def test_a_moved_dataset_whose_frames_are_gone_is_refused(tmp_path, videossr_data_dir, tiny_qwen3vl_dir):
+    moved = copy_dataset(videossr_data_dir, tmp_path / "moved")
+    (moved / "source_frames").unlink()
+    (moved / "source_frames").symlink_to(tmp_path / "frames_that_moved", target_is_directory=True)
+    proc = run_train(tmp_path, moved, tiny_qwen3vl_dir, N_GPUS="1")
+    assert_refused(proc, "VideoSSRDataset's row check", "frame file not found",
+                   f"python -m data_prep media {moved} --frames NEW_FRAMES_DIR")
+
+
+def test_an_empty_training_file_is_refused(tmp_path, videossr_data_dir, tiny_qwen3vl_dir):
+    data = copy_dataset(videossr_data_dir, tmp_path / "data")
+    train = data / "train.parquet"
+    pq.write_table(pq.read_table(train).slice(0, 0), train)
+    proc = run_train(tmp_path, data, tiny_qwen3vl_dir, N_GPUS="1")
+    assert_refused(proc, f"{train} has 0 rows", "python -m data_prep build")
+
+
+def test_adaptive_levels_on_rows_without_levels_are_refused(tmp_path, videossr_data_dir, tiny_qwen3vl_dir):
+    """The adaptive dataset serves rows without a level as they are: the preset would do nothing."""
+    proc = run_train(tmp_path, videossr_data_dir, tiny_qwen3vl_dir, "+adaptive=levels", N_GPUS="1")
+    assert_refused(proc, "+adaptive=levels: no training row carries a difficulty level",
+                   "--recipe videossr_graded", "TRAIN_FILES=DATA_DIR/graded.parquet")
+
+
+def test_a_dataset_class_that_does_not_import_is_refused(tmp_path, videossr_data_dir, tiny_qwen3vl_dir):
+    proc = run_train(tmp_path, videossr_data_dir, tiny_qwen3vl_dir, "data.custom_cls.path=pkg://my_lab_fork.dataset",
+                     N_GPUS="1")
+    assert_refused(proc, "data.custom_cls (pkg://my_lab_fork.dataset, VideoSSRDataset) does not load",
+                   "No module named 'my_lab_fork'")
+
+
+# --- any path a file system allows (item 11) -------------------------------------------------------
+def test_paths_with_unicode_spaces_commas_and_quotes_reach_verl_unchanged(tmp_path, videossr_data_dir,
+                                                                          tiny_qwen3vl_dir):
+    data = copy_dataset(videossr_data_dir, tmp_path / ODD_NAME / "data")
+    model = tmp_path / f"{ODD_NAME} model"
+    model.symlink_to(tiny_qwen3vl_dir, target_is_directory=True)
+    run_dir = tmp_path / f"run {ODD_NAME}"
+    proc = run_train(tmp_path, data, model, N_GPUS="1", RUN_DIR=str(run_dir))
+    assert proc.returncode == 0, proc.stderr
+    assert "DRY_RUN=1: all checks passed" in proc.stderr
+    (resolved,) = (run_dir / "config").glob("resolved-*.yaml")
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.load(resolved)  # as verl reads it (OmegaConf: `\${` is an escaped `${`)
+    assert cfg.data.train_files == str(data / "train.parquet")
+    assert cfg.data.val_files == str(data / "viubench_val.parquet")
+    assert cfg.actor_rollout_ref.model.path == str(model)
+    assert cfg.trainer.default_local_dir == str(run_dir / "checkpoints")
+    assert cfg.ray_kwargs.ray_init.runtime_env.env_vars.VERL_FILE_LOGGER_PATH.startswith(str(run_dir / "logs"))
+    assert "train: 12 rows" in proc.stderr  # the datasets were built from the odd folder
+
+
+# --- a fork's config outside the repository (item 12) ----------------------------------------------
+FORK_CONFIG = """\
+hydra:
+  searchpath:
+    - pkg://verl.trainer.config
+defaults:
+  - ppo_trainer
+  - shared/videossr_base   # the recipe's settings (its config folder is on the search path)
+  - _self_
+data:
+  train_batch_size: 8
+  custom_cls:
+    path: pkg://my_lab_fork.dataset
+    name: ForkDataset
+actor_rollout_ref:
+  actor:
+    ppo_mini_batch_size: 8
+trainer:
+  experiment_name: my_lab_fork
+  n_gpus_per_node: 1
+"""
+
+
+def test_a_forks_config_outside_the_repository_extends_the_recipe(tmp_path, videossr_data_dir, tiny_qwen3vl_dir):
+    fork = tmp_path / "my lab fork"
+    (fork / "my_lab_fork").mkdir(parents=True)
+    (fork / "my_lab_fork" / "__init__.py").write_text("")
+    (fork / "my_lab_fork" / "dataset.py").write_text(
+        "from recipes.videossr.dataset import VideoSSRDataset\n\n\nclass ForkDataset(VideoSSRDataset):\n    pass\n")
+    (fork / "configs").mkdir()
+    (fork / "configs" / "my_fork.yaml").write_text(FORK_CONFIG)
+    pythonpath = os.pathsep.join(p for p in (str(fork), os.environ.get("PYTHONPATH", "")) if p)
+    proc = run_train(tmp_path, videossr_data_dir, tiny_qwen3vl_dir, fit=False,
+                     CONFIG_NAME=str(fork / "configs" / "my_fork.yaml"), PYTHONPATH=pythonpath)
+    assert proc.returncode == 0, proc.stderr
+    assert "config my_fork: composed and validated by verl" in proc.stderr
+    (resolved,) = (tmp_path / "run" / "config").glob("resolved-*.yaml")
+    cfg = yaml.safe_load(resolved.read_text())
+    assert cfg["trainer"]["experiment_name"] == "my_lab_fork"
+    assert cfg["data"]["custom_cls"]["name"] == "ForkDataset"  # built by the data check: the fork imports
+    assert cfg["reward"]["custom_reward_function"]["path"] == "pkg://rewards.verl_reward"  # the recipe's
+    command = next((tmp_path / "run" / "config").glob("command-*.sh")).read_text()
+    assert "--config-name my_fork" in command and "--config-dir" in command
+
+
+def test_config_dir_names_the_folder_of_config_name(tmp_path, videossr_data_dir, tiny_qwen3vl_dir):
+    proc = run_train(tmp_path, videossr_data_dir, tiny_qwen3vl_dir, CONFIG_DIR=str(tmp_path), CONFIG_NAME="my_fork")
+    assert proc.returncode == 1 and f"CONFIG_NAME=my_fork: no {tmp_path}/my_fork.yaml" in proc.stderr
+    proc = run_train(tmp_path, videossr_data_dir, tiny_qwen3vl_dir, CONFIG_DIR=str(tmp_path / "nope"))
+    assert proc.returncode == 1 and f"CONFIG_DIR={tmp_path / 'nope'} is not a folder" in proc.stderr
