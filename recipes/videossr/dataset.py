@@ -63,6 +63,15 @@ DEFAULTS = {
 }
 
 
+def data_file_list(files: Any) -> list[str]:
+    """``data.train_files`` / ``val_files`` as a list of strings (verl takes one path or a list)."""
+    if files is None:
+        return []
+    if isinstance(files, str):
+        return [files]
+    return [str(f) for f in files]
+
+
 def recipe_options(config: Any) -> dict[str, Any]:
     """``DEFAULTS`` updated with ``config.videossr`` (a DictConfig or dict; missing = defaults).
 

@@ -43,6 +43,8 @@ from typing import Any, Optional
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from recipes.videossr.dataset import data_file_list
+
 ROWS_PROBLEMS = re.compile(r"^(\d+) problem\(s\) in the VideoSSR data")
 GRADED_FIX = ("build a graded training set (python -m data_prep build --frames FRAMES_DIR --out DATA_DIR "
               "--recipe videossr_graded) and set TRAIN_FILES=DATA_DIR/graded.parquet, or drop +adaptive=levels "
@@ -59,14 +61,6 @@ EMPTY_FIX = {
 
 class PreflightError(Exception):
     """One line: what would fail and the fix."""
-
-
-def _files(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    return [str(v) for v in value]
 
 
 def _first_line(exc: BaseException) -> str:
@@ -146,7 +140,7 @@ def build_dataset(cfg: DictConfig, which: str, tokenizer: Any, processor: Any):
     from verl.utils.dataset.rl_dataset import get_dataset_class
 
     data = cfg.data
-    files = _files(data.get(f"{which}_files"))
+    files = data_file_list(data.get(f"{which}_files"))
     what = f"{which} data ({', '.join(files)})"
     for f in files:  # `datasets` cannot read a 0-row parquet ("BatchSize must be greater than 0")
         if f.endswith(".parquet") and os.path.isfile(f) and _parquet_rows(f) == 0:
@@ -190,7 +184,7 @@ def _rows_problem(exc: BaseException, cls_name: str) -> str:
 def check_counts(cfg: DictConfig, n_train: int, n_val: int) -> list[str]:
     """The summary lines; raises ``PreflightError`` where verl's dataloaders would be empty."""
     data = cfg.data
-    train_files, val_files = ", ".join(_files(data.train_files)), ", ".join(_files(data.val_files))
+    train_files, val_files = ", ".join(data_file_list(data.train_files)), ", ".join(data_file_list(data.val_files))
     batch = int(data.train_batch_size)
     gen_batch = data.get("gen_batch_size") or batch
     need = max(batch, int(gen_batch))

@@ -31,15 +31,7 @@ from typing import Any, Optional
 from torch.utils.data import get_worker_info
 
 from recipes.videossr.adaptive.controller import LevelController, active
-from recipes.videossr.dataset import VideoSSRDataset, _loaded_rows
-
-
-def _paths(files: Any) -> list[str]:
-    if files is None:
-        return []
-    if isinstance(files, str):
-        return [files]
-    return [str(f) for f in files]
+from recipes.videossr.dataset import VideoSSRDataset, _loaded_rows, data_file_list
 
 
 def level_pools(extra_infos) -> tuple[dict[str, dict[int, list[int]]], dict[str, int], list[Optional[str]]]:
@@ -77,7 +69,7 @@ class AdaptiveVideoSSRDataset(VideoSSRDataset):
         self.controller: Optional[LevelController] = None
         self._families: list[Optional[str]] = []
         controller = active()
-        is_train = _paths(self.original_data_files) == _paths(config.get("train_files"))
+        is_train = data_file_list(self.original_data_files) == data_file_list(config.get("train_files"))
         if controller is None or not controller.enabled or not is_train:
             return
         infos = (row["extra_info"] for row in _loaded_rows(self.dataframe.select_columns(["extra_info"])))
