@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import sys
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown(results))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"machine": {"cores": __import__("os").cpu_count()}, "runs": results},
+        args.json.write_text(json.dumps({"machine": {"cores": os.cpu_count()}, "runs": results},
                                         indent=2, sort_keys=True) + "\n")
     return 0
 

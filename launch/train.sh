@@ -40,7 +40,7 @@ DEVICE="${DEVICE:-gpu}"
 case "$DEVICE" in
   gpu) CONFIG_NAME="${CONFIG_NAME:-videossr_qwen3vl_8b}" ;;
   cpu) CONFIG_NAME="${CONFIG_NAME:-videossr_cpu}" ;;
-  *) echo "train.sh: error: DEVICE=$DEVICE: use gpu or cpu" >&2; exit 1 ;;
+  *) die "DEVICE=$DEVICE: use gpu or cpu" ;;
 esac
 RECIPE_CONFIG_DIR="$REPO_ROOT/recipes/videossr/config"
 CONFIG_DIR="${CONFIG_DIR:-$RECIPE_CONFIG_DIR}"

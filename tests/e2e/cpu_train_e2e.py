@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -177,7 +178,7 @@ def family_run(family: str, model: Path, data: Path, out: Path, figures: dict, k
     # 6. export + eval
     export = run_dir / "hf" / f"global_step_{STEPS}"
     result = subprocess.run(["bash", str(ROOT / "launch" / "export_hf.sh")], cwd=ROOT, capture_output=True, text=True,
-                            env={**__import__("os").environ, "RUN_DIR": str(run_dir), "PYTHON": sys.executable},
+                            env={**os.environ, "RUN_DIR": str(run_dir), "PYTHON": sys.executable},
                             timeout=900)
     check(result.returncode == 0 and (export / "config.json").is_file(),
           f"{family}: launch/export_hf.sh exported step {STEPS} to {export}", [result.stderr[-2000:]])
@@ -215,7 +216,7 @@ def grpo_run(family: str, model: Path, data: Path, out: Path, figures: dict) -> 
     rc = run.wait(RUN_TIMEOUT)
     check(rc == 0 and latest_step(run_dir) == 1, f"{family}: the scripted-reward run trained step 1 (exit {rc})")
     result = subprocess.run(["bash", str(ROOT / "launch" / "export_hf.sh")], cwd=ROOT, capture_output=True, text=True,
-                            env={**__import__("os").environ, "RUN_DIR": str(run_dir), "PYTHON": sys.executable},
+                            env={**os.environ, "RUN_DIR": str(run_dir), "PYTHON": sys.executable},
                             timeout=900)
     check(result.returncode == 0, f"{family}: exported the updated policy", [result.stderr[-2000:]])
 
