@@ -3,6 +3,9 @@
 Commands (one module each, registered in ``COMMANDS``):
 
   viubench    a model on the VIUBench parquet -> per-sample JSONL, Table 1 (md/csv), bar chart
+  bench       one of the paper's 16 downstream benchmarks (Tables 2-3), read from its own release
+              files, in the paper's protocol, swept over 32/48/64 frames (``bench --list``)
+  tables      Tables 2 and 3 (md/csv/png, both accountings) from finished ``bench`` folders
   downstream  a model on a local multiple-choice or temporal-grounding benchmark (JSON items)
   table       combine finished VIUBench run folders into one table + bar chart
   lmms-task   write the lmms-eval VIUBench task (YAML + utils.py) for a local parquet
@@ -20,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from data_prep.jsonl import write_atomic
-from data_prep.validate import positive_float, positive_int
+from data_prep.validate import fraction, positive_float, positive_int
 from recipes.videossr.eval.backends.base import AUTO, check_gpu_memory_utilization, parse_max_model_len
 from recipes.videossr.eval.downstream.runner import DownstreamConfig
 from recipes.videossr.eval.runner import MISSING_OPTION
@@ -28,6 +31,8 @@ from rewards.scoring import DEFAULT_PARSE_MODE, PARSE_MODES
 
 COMMANDS = {
     "viubench": "evaluate a model on VIUBench",
+    "bench": "evaluate a model on one of the paper's 16 downstream benchmarks (bench --list)",
+    "tables": "Tables 2-3 from finished bench folders",
     "downstream": "evaluate a model on a local MC / temporal-grounding benchmark",
     "table": "combine VIUBench run folders into one table and chart",
     "lmms-task": "write the lmms-eval VIUBench task for a local parquet",
@@ -51,17 +56,18 @@ def _arg(check):
 POSITIVE = _arg(positive_int)
 
 
-def _add_model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, help="HF model folder or hub id")
-    p.add_argument("--out", required=True, help="output folder (resumes if it holds the same run)")
+def _add_model_args(p: argparse.ArgumentParser, required: bool = True, missing_as_zero: bool = True) -> None:
+    p.add_argument("--model", required=required, help="HF model folder or hub id")
+    p.add_argument("--out", required=required, help="output folder (resumes if it holds the same run)")
     p.add_argument("--backend", default="hf", choices=["hf", "vllm"], help="hf (CPU/GPU) or vllm (GPU)")
     p.add_argument("--batch-size", type=POSITIVE, default=8, help="questions per generation batch (default 8)")
     p.add_argument("--max-new-tokens", type=POSITIVE, default=128, help="generation budget (paper: 128)")
     p.add_argument("--limit", type=POSITIVE, default=None, help="only the first N questions (smoke tests)")
     p.add_argument("--retry-errors", action="store_true", help="re-ask questions whose generation failed")
-    p.add_argument(MISSING_OPTION, action="store_true",
-                   help="score questions whose input files are missing as 0 instead of stopping the run "
-                        "(they are asked again once the files exist)")
+    if missing_as_zero:  # bench has --max-missing instead
+        p.add_argument(MISSING_OPTION, action="store_true",
+                       help="score questions whose input files are missing as 0 instead of stopping the run "
+                            "(they are asked again once the files exist)")
     p.add_argument("--device", default=None, help="hf: cpu / cuda (default: cuda if available)")
     p.add_argument("--dtype", default="auto", help="hf: torch dtype, e.g. bfloat16 (default: auto)")
     p.add_argument("--tensor-parallel-size", type=POSITIVE, default=1, help="vllm only")
@@ -102,6 +108,34 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"frame budgets, one run each (default {' '.join(map(str, defaults.max_frames))}, the paper's)")
     d.add_argument("--max-pixels", type=POSITIVE, default=defaults.max_pixels,
                    help=f"pixels per frame (default {defaults.max_pixels}, 512*512 as the paper)")
+
+    b = sub.add_parser("bench", allow_abbrev=False, help=COMMANDS["bench"])
+    b.add_argument("benchmark", nargs="?", metavar="NAME", help="registry name (bench --list shows them)")
+    b.add_argument("--list", action="store_true", help="list the benchmarks: release, split, rule, lmms-eval task")
+    _add_model_args(b, required=False, missing_as_zero=False)
+    from recipes.videossr.eval.bench.runner import BenchConfig
+
+    b.add_argument("--root", default=None, help="the benchmark's release folder, as downloaded (bench --list: layout)")
+    b.add_argument("--label", default=None, help="row name in Tables 2-3 (default: the model folder's name)")
+    b.add_argument("--fps", type=_arg(positive_float), default=BenchConfig.fps,
+                   help=f"frame sampling rate (default {BenchConfig.fps:g}, the paper's)")
+    b.add_argument("--max-frames", type=POSITIVE, nargs="+", default=list(BenchConfig.max_frames),
+                   help=f"frame budgets of the sweep, one run folder each (default "
+                        f"{' '.join(map(str, BenchConfig.max_frames))}, the paper's)")
+    b.add_argument("--max-pixels", type=POSITIVE, default=BenchConfig.max_pixels,
+                   help=f"pixels per frame at most (default {BenchConfig.max_pixels}, 512*512 as the paper)")
+    b.add_argument("--min-pixels", type=POSITIVE, default=BenchConfig.min_pixels,
+                   help=f"pixels per frame at least (default {BenchConfig.min_pixels}, 128*128 as the paper)")
+    b.add_argument("--max-missing", type=_arg(fraction), default=BenchConfig.max_missing,
+                   help=f"fraction of items whose videos may be missing before the run refuses (default "
+                        f"{BenchConfig.max_missing:g}; 1 = never refuse); missing videos are listed in OUT/missing.txt")
+    b.set_defaults(max_new_tokens=None)
+
+    tb = sub.add_parser("tables", allow_abbrev=False, help=COMMANDS["tables"])
+    tb.add_argument("runs", nargs="+", metavar="BENCH_OUT", help="output folders of python -m recipes.videossr.eval bench")
+    tb.add_argument("--viubench", nargs="+", default=None, metavar="VIU_RUN",
+                    help="eval viubench output folders, matched to rows by label (the 17-benchmark average)")
+    tb.add_argument("--out", required=True, help="folder for tables.md, tables.csv, tables.png")
 
     t = sub.add_parser("table", allow_abbrev=False, help=COMMANDS["table"])
     t.add_argument("runs", nargs="+", metavar="RUN_DIR", help="VIUBench output folders (each has summary.json)")
@@ -167,6 +201,33 @@ def _run_downstream(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_bench(args: argparse.Namespace) -> int:
+    from recipes.videossr.eval.bench.registry import all_benchmarks
+    from recipes.videossr.eval.bench.runner import BenchConfig, run_bench
+
+    if args.list:
+        for bench in all_benchmarks():
+            print(f"{bench.name:15s} {bench.title} (Table {bench.table}, {bench.domain}, {bench.kind})\n"
+                  f"{'':15s} release: {bench.release}; split: {bench.split}\n{'':15s} layout: {bench.layout}\n"
+                  f"{'':15s} rule: {bench.rule}\n{'':15s} lmms-eval: {bench.lmms_task or 'none'}")
+        return 0
+    missing = [flag for flag, value in (("NAME", args.benchmark), ("--root", args.root), ("--model", args.model),
+                                        ("--out", args.out)) if value is None]
+    if missing:
+        raise ValueError(f"bench needs {', '.join(missing)} (or --list)")
+    config = config_from_args(BenchConfig, args, max_frames=tuple(args.max_frames))
+    run_bench(config, progress=not args.quiet)
+    print((Path(args.out) / "summary.md").read_text())
+    return 0
+
+
+def _run_tables(args: argparse.Namespace) -> int:
+    from recipes.videossr.eval.bench.tables import write_tables
+
+    print(write_tables(args.runs, args.out, args.viubench or []))
+    return 0
+
+
 def _run_table(args: argparse.Namespace) -> int:
     from recipes.videossr.eval.plot import write_bar_chart
     from recipes.videossr.eval.viubench import compare_runs
@@ -216,6 +277,8 @@ def _run_agree(args: argparse.Namespace) -> int:
 
 RUNNERS = {
     "viubench": _run_viubench,
+    "bench": _run_bench,
+    "tables": _run_tables,
     "downstream": _run_downstream,
     "table": _run_table,
     "lmms-task": _run_lmms_task,

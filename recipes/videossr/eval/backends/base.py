@@ -12,9 +12,15 @@ it vLLM sizes itself for the model's full context (262,144 tokens for Qwen3-VL).
 
 from __future__ import annotations
 
+import copy
+import json
 import math
+import os
+import threading
+import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 AUTO = "auto"
 MODEL_LEN_SLACK = 64  # tokens on top of prompt + answer: chat-template / processor differences across versions
@@ -98,19 +104,170 @@ class Backend(Protocol):
         ...
 
 
+class DecodeMemo:
+    """A small LRU of decoded video files: each file video is decoded at most once per settings.
+
+    Several questions often share a video (Video-MME: 3 per video, LVBench: many) and the runner
+    puts them next to each other, so a few entries suffice. The key is the video part itself
+    (path, ``fps``, ``max_frames``, pixel bounds...; ``json.dumps`` with sorted keys), the patch
+    size, and the file's size and modification time. ``hits``/``misses`` count look-ups.
+
+    >>> memo = DecodeMemo(maxsize=1)
+    >>> memo.get("a", lambda: 1), memo.get("a", lambda: 2), memo.get("b", lambda: 3), memo.get("a", lambda: 4)
+    (1, 1, 3, 4)
+    >>> memo.stats()
+    {'hits': 1, 'misses': 3, 'size': 1, 'maxsize': 1}
+    """
+
+    def __init__(self, maxsize: int = 4):
+        if maxsize < 1:
+            raise ValueError(f"maxsize must be at least 1, got {maxsize}")
+        self.maxsize = maxsize
+        self.hits = 0
+        self.misses = 0
+        self._items: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str, decode: Callable[[], Any]) -> Any:
+        """The value stored under ``key``, else ``decode()`` (stored; the least recent one evicted)."""
+        with self._lock:
+            if key in self._items:
+                self.hits += 1
+                self._items.move_to_end(key)
+                return self._items[key]
+            self.misses += 1
+        value = decode()  # outside the lock: decoding takes seconds
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        """Forget every entry and reset the counters."""
+        with self._lock:
+            self._items.clear()
+            self.hits = self.misses = 0
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return {"hits": self.hits, "misses": self.misses, "size": len(self._items), "maxsize": self.maxsize}
+
+
+# Entries hold float32 frames: at the paper's largest setting (64 frames, 512 x 512) about 200 MB each.
+DECODE_MEMO = DecodeMemo(maxsize=4)
+# qwen-vl-utils' file readers that seek (to the keyframe before each sampled frame) instead of
+# decoding the whole stream: decord's get_batch, torchcodec's get_frames_at. Its third reader,
+# torchvision's read_video, decodes every frame (and is gone from torchvision 0.28).
+SEEKING_READERS = ("decord", "torchcodec")
+_warned_readers: set[str] = set()
+
+
+def decode_memo_stats() -> dict[str, int]:
+    """Hits and misses of ``decode_videos``' memo of decoded video files (a miss is one decode)."""
+    return DECODE_MEMO.stats()
+
+
+def clear_decode_memo() -> None:
+    DECODE_MEMO.clear()
+
+
 def decode_videos(conversation: list[dict[str, Any]], image_patch_size: int) -> list[Any]:
     """Decode the videos of one conversation exactly as verl's rollout does in training.
 
     Uses verl's ``RLHFDataset`` multimodal hook (qwen-vl-utils underneath), so evaluation sees
     the same frames, sizes and timestamps (``sample_fps``) as the training rollouts. Returns
     ``(frames tensor, metadata)`` tuples, one per video.
+
+    Conversations whose videos are all frame lists (VIUBench, training) take exactly verl's path.
+    Otherwise each video goes through the same hook on its own -- qwen-vl-utils decodes every
+    video part independently, so the frames are the same -- and a video file is decoded once per
+    settings (``DECODE_MEMO``): questions on the same video share its frames tensor (the
+    processors do not modify their inputs), each gets its own copy of the metadata. Image parts
+    are not decoded on that path (their images were never returned).
+
+    File videos are read with qwen-vl-utils' reader (``FORCE_QWENVL_VIDEO_READER``, else
+    torchcodec, else decord): decord and torchcodec seek to the keyframe before each sampled
+    frame, so an hour-long video at 64 frames decodes a small part of its stream. A reader that
+    decodes the whole stream (torchvision) is warned about once.
     """
     from verl.utils.dataset.rl_dataset import RLHFDataset
 
-    _, videos, _ = RLHFDataset._process_multi_modal_info(
-        conversation, image_patch_size=image_patch_size, config=None
+    parts = _video_parts(conversation)
+    if parts is None or not any(isinstance(part["video"], str) for part in parts):
+        _, videos, _ = RLHFDataset._process_multi_modal_info(
+            conversation, image_patch_size=image_patch_size, config=None
+        )
+        return list(videos or [])
+    return [_decode_part(part, image_patch_size) for part in parts]
+
+
+def _video_parts(conversation: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """The parts qwen-vl-utils decodes as videos, in order; None where verl's whole-conversation
+    call must decide (nothing visual, or a part that is neither image nor video: it raises)."""
+    from qwen_vl_utils.vision_process import extract_vision_info
+
+    has_visual = any(  # verl's test in RLHFDataset._process_multi_modal_info
+        isinstance(message.get("content"), list)
+        and any(isinstance(item, dict) and item.get("type") in {"image", "video"} for item in message["content"])
+        for message in conversation
     )
-    return list(videos or [])
+    if not has_visual:
+        return None
+    parts = []
+    for info in extract_vision_info(conversation):  # qwen-vl-utils' process_vision_info order
+        if "image" in info or "image_url" in info:
+            continue
+        if "video" not in info:
+            return None
+        parts.append(info)
+    return parts
+
+
+def _decode_one(part: dict[str, Any], image_patch_size: int) -> Any:
+    from verl.utils.dataset.rl_dataset import RLHFDataset
+
+    # alone in a conversation, a part needs verl's "type" to count as visual (fetch_video ignores it)
+    alone = part if part.get("type") == "video" else {**part, "type": "video"}
+    _, videos, _ = RLHFDataset._process_multi_modal_info(
+        [{"role": "user", "content": [alone]}], image_patch_size=image_patch_size, config=None
+    )
+    (video,) = videos
+    return video
+
+
+def _memo_key(part: dict[str, Any], image_patch_size: int) -> str | None:
+    path = part["video"]
+    local = path[len("file://"):] if path.startswith("file://") else path
+    try:
+        stat = os.stat(local)
+        stamp: list[int] | None = [stat.st_size, stat.st_mtime_ns]
+    except OSError:  # a URL, or missing (the decode raises)
+        stamp = None
+    try:
+        return json.dumps({"part": part, "image_patch_size": image_patch_size, "file": stamp}, sort_keys=True)
+    except (TypeError, ValueError):  # settings json cannot write: not memoised
+        return None
+
+
+def _decode_part(part: dict[str, Any], image_patch_size: int) -> Any:
+    if not isinstance(part["video"], str):  # frame lists: never memoised
+        return _decode_one(part, image_patch_size)
+    key = _memo_key(part, image_patch_size)
+    decode = lambda: _decode_one(part, image_patch_size)  # noqa: E731
+    video = decode() if key is None else DECODE_MEMO.get(key, decode)
+    if not isinstance(video, tuple):
+        return video
+    frames, metadata = video
+    reader = metadata.get("video_backend") if isinstance(metadata, dict) else None
+    if reader is not None and reader not in SEEKING_READERS and reader not in _warned_readers:
+        _warned_readers.add(reader)
+        warnings.warn(
+            f"qwen-vl-utils read {part['video']} with {reader}, which decodes every frame of the stream; "
+            f"install decord (or torchcodec), or see why it failed in the log above", RuntimeWarning, stacklevel=3,
+        )
+    return frames, copy.deepcopy(metadata)
 
 
 def patch_size_of(processor: Any) -> int:

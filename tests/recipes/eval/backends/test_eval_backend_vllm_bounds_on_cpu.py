@@ -217,3 +217,34 @@ def test_vllm_backend_passes_the_settings_through(fake_vllm, tiny_qwen25vl_dir):
     (kwargs,) = fake_vllm.llm
     assert (kwargs["max_model_len"], kwargs["gpu_memory_utilization"], kwargs["tensor_parallel_size"]) == (2048, 0.42, 2)
     assert fake_vllm.sampling[0]["max_tokens"] == 7
+
+
+def test_bench_auto_bounds_the_sweeps_worst_prompt_with_several_videos(fake_vllm, tiny_qwen3vl_dir, tmp_path):
+    """``bench --backend vllm``: one engine for the whole sweep, its context from the largest budget and the
+    item with the most videos (CVBench: 2 and 3 videos per question), bounding every real request."""
+    from transformers import AutoProcessor
+
+    from data_prep.synthetic import SynthSpec, write_video
+
+    root = tmp_path / "cvbench"
+    spec = SynthSpec(width=96, height=64, fps=4, seconds=6.0, num_objects=1)
+    items = [{"id": 1, "task_type": "t", "video_1": "1/a.mp4", "video_2": "1/b.mp4", "video_3": None, "video_4": None,
+              "question": "Which video is brighter?", "options": ["A. Video 1.", "B. Video 2."], "answer": "A"},
+             {"id": 2, "task_type": "t", "video_1": "2/a.mp4", "video_2": "2/b.mp4", "video_3": "2/c.mp4",
+              "video_4": None, "question": "Same number of objects?", "options": ["Yes.", "No."], "answer": "Yes"}]
+    (root / "CVBench").mkdir(parents=True)
+    (root / "CVBench.json").write_text(json.dumps(items))
+    for k, item in enumerate(items):
+        for field in ("video_1", "video_2", "video_3"):
+            if item[field]:
+                write_video(root / "CVBench" / item[field], spec, k)
+    argv = ["bench", "cvbench", "--root", str(root), "--model", str(tiny_qwen3vl_dir), "--out", str(tmp_path / "out"),
+            "--max-frames", "4", "8", "--max-pixels", "19200", "--max-new-tokens", "5", "--backend", "vllm", "--quiet"]
+    assert main(argv) == 0
+    (kwargs,) = fake_vllm.llm  # one engine for both budgets
+    processor = AutoProcessor.from_pretrained(tiny_qwen3vl_dir)
+    lengths = [_prompt_tokens(processor, r) for r in fake_vllm.requests]
+    assert len(lengths) == 4 and [len(r["multi_modal_data"]["video"]) for r in fake_vllm.requests[:2]] == [2, 3]
+    assert max(lengths) + 5 + 64 <= kwargs["max_model_len"]
+    assert main(argv + ["--max-model-len", "999", "--out", str(tmp_path / "out2")]) == 0
+    assert fake_vllm.llm[-1]["max_model_len"] == 999

@@ -1,4 +1,4 @@
-"""Golden prompts: the paper's MC suffix and lmms-eval's charades_sta text, pinned verbatim."""
+"""Golden prompts: the released vqa.py and vtg.py templates, pinned verbatim (vtg.py: no period after the query)."""
 
 from __future__ import annotations
 
@@ -14,5 +14,5 @@ def test_grounding_prompt_golden():
         "Please find the visual event described by a sentence in the video, determining its starting and ending "
         "times. The format should be: 'The event happens in the start time - end time'. For example, The event "
         "'person turn a light on' happens in the 24.3 - 30.4 seonds. Now I will give you the textual sentence: "
-        "person turns on the light. Please return its start time and end time."
+        "person turns on the light Please return its start time and end time."
     )

@@ -51,7 +51,7 @@ def _sample(kind, answer, question="Q?\nA. x\nB. y\nC. z"):
 
 def test_grounding_scoring_and_prompt():
     sample = _sample("tg", [10.0, 20.0], question="person opens a door")
-    assert "person opens a door. Please return its start time and end time." in sample.prompt
+    assert "person opens a door Please return its start time and end time." in sample.prompt
     scored = score_downstream(sample, "The event happens in the 15 - 25 seconds.")
     assert scored.metric == pytest.approx(1 / 3) and scored.parsed == [15.0, 25.0]
     assert score_downstream(sample, "no idea").parsed is None
