@@ -172,7 +172,8 @@ mv "$resolved.partial" "$resolved"
 # built here first with the configured class and the model's tokenizer (recipes/videossr/preflight.py):
 # row checks, fork imports, rows vs data.train_batch_size, adaptive levels. One line per failure.
 data_check=("$PYTHON" -m recipes.videossr.preflight --config "$resolved")
-[[ "$DRY_RUN" == "1" ]] && data_check+=(--full)
+# DRY_RUN=1 also runs verl's validate_config (main_ppo's last check before Ray) in the same process.
+[[ "$DRY_RUN" == "1" ]] && data_check+=(--full --validate)
 "${data_check[@]}" || die "the data check failed (see above); nothing was started"
 
 # Checkpoints across attempts: verl prunes only what this attempt saved, so earlier attempts' stay.
@@ -184,9 +185,6 @@ preflight=("$PYTHON" -m recipes.videossr.checkpoints preflight --config "$resolv
 "${preflight[@]}" || die "not enough disk for the checkpoints (see above)"
 
 if [[ "$DRY_RUN" == "1" ]]; then
-  # main_ppo runs the same validate_config right before Ray starts; here it costs no GPU.
-  "$PYTHON" -m recipes.videossr.compose "${compose_args[@]}" "${overrides[@]}" "$@" ||
-    die "verl's config validation failed (see above)"
   note "DRY_RUN=1: all checks passed; resolved config: $resolved"
   note "would run: $(cat "$RUN_DIR/config/command-$attempt.sh")"
   exit 0

@@ -8,7 +8,8 @@ verl's ``ppo_trainer`` (a bad key fails with Hydra's "Could not override ..." er
 >>> cfg = compose_recipe("videossr_qwen3vl_8b", ["data.train_files=t.parquet", "data.val_files=v.parquet"])  # doctest: +SKIP
 >>> validate_recipe(cfg)                                                                                    # doctest: +SKIP
 
-Command line (``launch/train.sh`` runs it when ``DRY_RUN=1``)::
+Command line (by hand; ``launch/train.sh DRY_RUN=1`` runs ``validate_recipe`` on verl's ``--cfg job`` output
+in its pre-flight check, ``recipes.videossr.preflight --validate``)::
 
     python -m recipes.videossr.compose --config-name videossr_small data.train_files=... [overrides]
     python -m recipes.videossr.compose --config-path /path/to/fork/configs --config-name my_fork ...

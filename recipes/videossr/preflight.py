@@ -24,7 +24,7 @@ that filter.
 
 Command line::
 
-    python -m recipes.videossr.preflight --config RUN_DIR/config/resolved-ATTEMPT.yaml [--full]
+    python -m recipes.videossr.preflight --config RUN_DIR/config/resolved-ATTEMPT.yaml [--full] [--validate]
 
 Exit status 0 with a summary on stderr, or 1 with ``error: ...`` lines.
 """
@@ -270,15 +270,28 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(allow_abbrev=False, description=__doc__.splitlines()[0])
     parser.add_argument("--config", required=True, type=Path, help="a resolved config (train.sh: RUN_DIR/config/resolved-*.yaml)")
     parser.add_argument("--full", action="store_true", help="also run verl's overlong-prompt filter when the config enables it")
+    parser.add_argument("--validate", action="store_true",
+                        help="then verl's validate_config, as main_ppo runs it right before Ray starts (train.sh "
+                             "DRY_RUN=1: in this process, which has verl imported already)")
     args = parser.parse_args(argv)
     log = lambda line: print(f"preflight: {line}", file=sys.stderr)  # noqa: E731
+    cfg = OmegaConf.load(args.config)
     try:
-        lines = run(OmegaConf.load(args.config), full=args.full, log=log)
+        lines = run(cfg, full=args.full, log=log)
     except PreflightError as exc:
         print(f"preflight: error: {exc}", file=sys.stderr)
         return 1
     for line in lines:
         log(line)
+    if args.validate:
+        from recipes.videossr.compose import validate_recipe
+
+        try:
+            validate_recipe(cfg)
+        except Exception as exc:  # one line, the type says which check failed (as compose's command line)
+            print(f"preflight: error: verl's config validation failed ({type(exc).__name__}): {exc}", file=sys.stderr)
+            return 1
+        log("the config is composed and validated by verl (validate_config)")
     return 0
 
 

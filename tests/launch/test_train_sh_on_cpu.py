@@ -297,7 +297,7 @@ def test_a_forks_config_outside_the_repository_extends_the_recipe(tmp_path, vide
     proc = run_train(tmp_path, videossr_data_dir, tiny_qwen3vl_dir, fit=False,
                      CONFIG_NAME=str(fork / "configs" / "my_fork.yaml"), PYTHONPATH=pythonpath)
     assert proc.returncode == 0, proc.stderr
-    assert "config my_fork: composed and validated by verl" in proc.stderr
+    assert "the config is composed and validated by verl (validate_config)" in proc.stderr
     (resolved,) = (tmp_path / "run" / "config").glob("resolved-*.yaml")
     cfg = yaml.safe_load(resolved.read_text())
     assert cfg["trainer"]["experiment_name"] == "my_lab_fork"

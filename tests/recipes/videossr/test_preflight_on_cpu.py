@@ -90,3 +90,19 @@ def test_exactly_one_batch_is_one_step_and_the_validation_batches_are_counted():
     with pytest.raises(preflight.PreflightError, match="val data .* has 0 rows"):
         preflight.check_counts(counts_cfg(), 8, 0)
     assert "whole set at once" in preflight.check_counts(counts_cfg(val_batch_size=None), 8, 5)[1]
+
+
+def test_validate_runs_verls_validate_config_on_the_resolved_file(videossr_data_dir, tiny_qwen3vl_dir, tmp_path,
+                                                                   capsys):
+    """train.sh DRY_RUN=1: ``--validate`` = main_ppo's last check before Ray, on the --cfg job file."""
+    args = (videossr_data_dir / "train.parquet", videossr_data_dir / "viubench_val.parquet", tiny_qwen3vl_dir)
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    OmegaConf.save(recipe(*args), good)
+    OmegaConf.save(recipe(*args, "actor_rollout_ref.actor.use_dynamic_bsz=false",
+                          "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=null"), bad)
+    assert preflight.main(["--config", str(good), "--validate"]) == 0
+    assert "the config is composed and validated by verl (validate_config)" in capsys.readouterr().err
+    assert preflight.main(["--config", str(bad), "--validate"]) == 1
+    err = capsys.readouterr().err
+    assert "preflight: error: verl's config validation failed" in err and "ppo_micro_batch_size" in err
+    assert preflight.main(["--config", str(bad)]) == 0  # without --validate: the data checks only
