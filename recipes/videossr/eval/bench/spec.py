@@ -19,6 +19,7 @@ Kinds and what ``Item.answer`` holds:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -92,3 +93,30 @@ def require(root: Path, *relative: str, what: str) -> list[Path]:
         if not p.exists():
             raise ReleaseNotFound(f"--root {root}: missing {r} ({what})")
     return paths
+
+
+def read_json(path: Path, kind: type, expected: str) -> Any:
+    """A release's JSON file as ``kind`` (list / dict); ValueError naming the file when it is not JSON
+    or holds something else (``expected`` says what it should hold)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not JSON ({exc})") from None
+    if not isinstance(data, kind):
+        raise ValueError(f"{path}: expected {expected}")
+    return data
+
+
+def read_parquet(path: Path, columns: Sequence[str]) -> list[dict[str, Any]]:
+    """The given columns of a release's parquet file as rows; ValueError naming the file when it is
+    unreadable or lacks a column."""
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except Exception as exc:  # noqa: BLE001 -- pyarrow raises several types for a damaged file
+        raise ValueError(f"{path}: not a readable parquet file ({exc})") from None
+    missing = [c for c in columns if c not in schema.names]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {missing}")
+    return pq.read_table(path, columns=list(columns)).to_pylist()

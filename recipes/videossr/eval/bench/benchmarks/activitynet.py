@@ -20,10 +20,9 @@ clamped to the duration (ActivityNet has windows that end after ``duration``; th
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from recipes.videossr.eval.bench.spec import Benchmark, Item, require
+from recipes.videossr.eval.bench.spec import Benchmark, Item, read_json, require
 
 RELEASE = "ActivityNet Captions (captions.zip: val_2.json, cs.stanford.edu/people/ranjaykrishna/densevid) + ActivityNet videos"
 ANNOTATION = "val_2.json"
@@ -37,12 +36,7 @@ def video_file(video_id: str) -> str:
 
 def load(root: Path) -> list[Item]:
     annotation, videos = require(root, ANNOTATION, VIDEOS, what=f"download {RELEASE}")
-    try:
-        data = json.loads(annotation.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{annotation}: not JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{annotation}: expected {{video id: {{duration, timestamps, sentences}}}}")
+    data = read_json(annotation, dict, "{video id: {duration, timestamps, sentences}}")
     items = []
     for vid, entry in data.items():
         where = f"{annotation} ({vid})"

@@ -15,10 +15,9 @@ overall one (how the paper averages the five is not shown: the headline is over 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from recipes.videossr.eval.bench.spec import Benchmark, Item, require
+from recipes.videossr.eval.bench.spec import Benchmark, Item, read_json, require
 
 RELEASE = "Hugging Face dataset sherryxzh/AoTBench (seeAoT's data/ folder)"
 INPUT = "data_files/input"
@@ -30,12 +29,7 @@ def load(root: Path) -> list[Item]:
     root = Path(root)
     items, seen = [], set()
     for name, path in zip(FILES, paths):
-        try:
-            rows = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{path}: not valid JSON ({error})") from None
-        if not isinstance(rows, list):
-            raise ValueError(f"{path}: expected a list of questions")
+        rows = read_json(path, list, "a list of questions")
         for n, row in enumerate(rows):
             try:
                 qa_idx, video, question = row["qa_idx"], str(row["video_name"]), str(row["question"])

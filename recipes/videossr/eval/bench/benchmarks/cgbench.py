@@ -13,11 +13,10 @@ checked against the number of choices; ``group`` = ``sub_category``; ``id`` = ``
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from recipes.videossr.eval.bench import protocol
-from recipes.videossr.eval.bench.spec import Benchmark, Item, require
+from recipes.videossr.eval.bench.spec import Benchmark, Item, read_json, require
 
 RELEASE = "Hugging Face dataset CG-Bench/CG-Bench (gated; cgbench_mini.json + cg_videos_720p/ unpacked)"
 ANNOTATION = "cgbench_mini.json"
@@ -26,12 +25,7 @@ VIDEOS = "cg_videos_720p"
 
 def load(root: Path) -> list[Item]:
     annotation, videos = require(root, ANNOTATION, VIDEOS, what=f"download {RELEASE}")
-    try:
-        rows = json.loads(annotation.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{annotation}: not valid JSON ({error})") from None
-    if not isinstance(rows, list):
-        raise ValueError(f"{annotation}: expected a list of questions")
+    rows = read_json(annotation, list, "a list of questions")
     items, seen = [], set()
     for n, row in enumerate(rows):
         try:

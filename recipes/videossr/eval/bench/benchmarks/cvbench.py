@@ -26,12 +26,11 @@ letter. ``group`` = ``task_type``.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 from recipes.videossr.eval.bench import protocol
-from recipes.videossr.eval.bench.spec import Benchmark, Item, require
+from recipes.videossr.eval.bench.spec import Benchmark, Item, read_json, require
 
 RELEASE = "CVBench: Dongyh35/CVBench videos + CVBench.json (Hokhim2/CVBench Video-R1/src/r1-v/Evaluation)"
 ANNOTATION = "CVBench.json"
@@ -69,12 +68,7 @@ def _answer_letter(answer: str, released: list[str], count: int, where: str) -> 
 
 def load(root: Path) -> list[Item]:
     annotation, videos = require(root, ANNOTATION, VIDEOS, what=f"download {RELEASE}")
-    try:
-        rows = json.loads(annotation.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{annotation}: not JSON ({exc})") from None
-    if not isinstance(rows, list):
-        raise ValueError(f"{annotation}: expected a list of items")
+    rows = read_json(annotation, list, "a list of items")
     items, seen = [], set()
     for n, row in enumerate(rows):
         try:

@@ -15,11 +15,10 @@ answer or sits between real options is a malformed item; ``group`` = ``question_
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from recipes.videossr.eval.bench import protocol
-from recipes.videossr.eval.bench.spec import Benchmark, Item, require
+from recipes.videossr.eval.bench.spec import Benchmark, Item, read_json, require
 
 RELEASE = "Hugging Face dataset longvideobench/LongVideoBench (lvb_val.json + videos/ unpacked)"
 ANNOTATION = "lvb_val.json"
@@ -29,12 +28,7 @@ PADDING = "N/A"
 
 def load(root: Path) -> list[Item]:
     annotation, videos = require(root, ANNOTATION, VIDEOS, what=f"download {RELEASE}")
-    try:
-        rows = json.loads(annotation.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{annotation}: not valid JSON ({error})") from None
-    if not isinstance(rows, list):
-        raise ValueError(f"{annotation}: expected a list of questions")
+    rows = read_json(annotation, list, "a list of questions")
     items = []
     for n, row in enumerate(rows):
         try:

@@ -27,11 +27,10 @@ Rules:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from recipes.videossr.eval.bench import protocol
-from recipes.videossr.eval.bench.spec import Benchmark, Item, require
+from recipes.videossr.eval.bench.spec import Benchmark, Item, read_json, require
 
 RELEASE = "Hugging Face dataset OpenGVLab/MVBench (branch main: json/ + video/*.zip unpacked in video/)"
 
@@ -76,12 +75,7 @@ def load(root: Path) -> list[Item]:
     video_dir = files[-1]
     items = []
     for task, path in zip(TASKS, files):
-        try:
-            rows = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{path}: not valid JSON ({error})") from None
-        if not isinstance(rows, list):
-            raise ValueError(f"{path}: expected a list of questions")
+        rows = read_json(path, list, "a list of questions")
         bounded = TASKS[task][1]
         for n, row in enumerate(rows):
             where = f"{path} item {n}"

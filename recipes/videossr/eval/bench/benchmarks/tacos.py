@@ -14,10 +14,9 @@ truth and flagged (``meta["reversed"]``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from recipes.videossr.eval.bench.spec import Benchmark, Item, require
+from recipes.videossr.eval.bench.spec import Benchmark, Item, read_json, require
 
 RELEASE = "TACoS (test.json from microsoft/2D-TAN data/TACoS) + the TACoS (MPII Cooking Composite) videos"
 ANNOTATION = "test.json"
@@ -26,12 +25,7 @@ VIDEOS = "videos"
 
 def load(root: Path) -> list[Item]:
     annotation, videos = require(root, ANNOTATION, VIDEOS, what=f"download {RELEASE}")
-    try:
-        data = json.loads(annotation.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{annotation}: not JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{annotation}: expected {{video: {{num_frames, fps, timestamps, sentences}}}}")
+    data = read_json(annotation, dict, "{video: {num_frames, fps, timestamps, sentences}}")
     items = []
     for vid, entry in data.items():
         where = f"{annotation} ({vid})"

@@ -19,11 +19,10 @@ letter is the answer's first character and must be one of the question's option 
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
-from recipes.videossr.eval.bench.spec import Benchmark, Item, require
+from recipes.videossr.eval.bench.spec import Benchmark, Item, read_json, require
 
 RELEASE = ("TempCompass: questions/multi-choice.json from github.com/llyx97/TempCompass + "
            "videos/ from the Hugging Face dataset lmms-lab/TempCompass")
@@ -34,12 +33,7 @@ OPTION_LINE = re.compile(r"^([A-Z])\. ", re.MULTILINE)
 
 def load(root: Path) -> list[Item]:
     annotation, videos = require(root, ANNOTATION, VIDEOS, what=f"download {RELEASE}")
-    try:
-        data = json.loads(annotation.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{annotation}: not valid JSON ({error})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{annotation}: expected {{video_id: {{dimension: [questions]}}}}")
+    data = read_json(annotation, dict, "{video_id: {dimension: [questions]}}")
     items = []
     for video_id, dimensions in data.items():
         if not isinstance(dimensions, dict):

@@ -37,13 +37,12 @@ baseline (7.95), which fits such truncation. For the official setting pass ``--m
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from recipes.videossr.eval.bench.spec import Benchmark, Item, require
+from recipes.videossr.eval.bench.spec import Benchmark, Item, read_json, require
 from recipes.videossr.eval.runner import Scored
 
 RELEASE = "pritamqu/VCRBench (Hugging Face dataset: data.json + videos/)"
@@ -71,12 +70,7 @@ NUMBER = re.compile(r"\d+")
 
 def load(root: Path) -> list[Item]:
     annotation, videos = require(root, ANNOTATION, VIDEOS, what=f"download {RELEASE}")
-    try:
-        rows = json.loads(annotation.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{annotation}: not JSON ({exc})") from None
-    if not isinstance(rows, list):
-        raise ValueError(f"{annotation}: expected a list of {{qid, goal, video_file, ground_truth}}")
+    rows = read_json(annotation, list, "a list of {qid, goal, video_file, ground_truth}")
     items, seen = [], set()
     for n, row in enumerate(rows):
         try:

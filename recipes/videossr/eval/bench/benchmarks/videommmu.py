@@ -24,7 +24,7 @@ import string
 from pathlib import Path
 
 from recipes.videossr.eval.bench import protocol
-from recipes.videossr.eval.bench.spec import Benchmark, Item, ReleaseNotFound, require
+from recipes.videossr.eval.bench.spec import Benchmark, Item, ReleaseNotFound, read_parquet, require
 
 RELEASE = "lmms-lab/VideoMMMU (Hugging Face dataset, the three track configs + the video zips unpacked)"
 TRACKS = ("Perception", "Comprehension", "Adaptation")
@@ -58,18 +58,6 @@ def option_lines(options, where: str) -> list[str]:
             texts.append(str(option).strip())
     return texts
 
-
-def read_parquet(path: Path, columns) -> list[dict]:
-    import pyarrow.parquet as pq
-
-    try:
-        schema = pq.read_schema(path)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is a malformed release
-        raise ValueError(f"{path}: not a readable parquet file ({exc})") from None
-    missing = [c for c in columns if c not in schema.names]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}")
-    return pq.read_table(path, columns=list(columns)).to_pylist()
 
 
 def load(root: Path) -> list[Item]:

@@ -18,24 +18,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from recipes.videossr.eval.bench.spec import Benchmark, Item, ReleaseNotFound, require
+from recipes.videossr.eval.bench.spec import Benchmark, Item, ReleaseNotFound, read_parquet, require
 
 RELEASE = "lmms-lab/video-tt (Hugging Face dataset: data/test-*.parquet + Benchmark-AllVideos-LQ videos)"
 VIDEOS = "Benchmark-AllVideos-LQ"
 COLUMNS = ("video_id", "question", "question_prompt", "answer", "capability")
 
-
-def read_parquet(path: Path, columns) -> list[dict]:
-    import pyarrow.parquet as pq
-
-    try:
-        schema = pq.read_schema(path)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is a malformed release
-        raise ValueError(f"{path}: not a readable parquet file ({exc})") from None
-    missing = [c for c in columns if c not in schema.names]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}")
-    return pq.read_table(path, columns=list(columns)).to_pylist()
 
 
 def load(root: Path) -> list[Item]:

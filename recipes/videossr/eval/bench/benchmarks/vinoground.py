@@ -15,13 +15,12 @@ reported next to it); ``id`` = ``<idx>_text``; question verbatim.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from pathlib import Path
 
 from recipes.videossr.eval.bench.scoring import pair_score
-from recipes.videossr.eval.bench.spec import Benchmark, Item, require
+from recipes.videossr.eval.bench.spec import Benchmark, Item, read_json, require
 
 RELEASE = "Hugging Face dataset HanSolo9682/Vinoground (vinoground_videos.zip unpacked)"
 ANNOTATION = "vinoground_videos/vinoground_textscore.json"
@@ -31,12 +30,7 @@ INDEX = re.compile(r"^(\d+)_(pos|neg)$")
 def load(root: Path) -> list[Item]:
     (annotation,) = require(root, ANNOTATION, what=f"download {RELEASE}")
     root = Path(root)
-    try:
-        rows = json.loads(annotation.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{annotation}: not valid JSON ({error})") from None
-    if not isinstance(rows, list):
-        raise ValueError(f"{annotation}: expected a list of questions")
+    rows = read_json(annotation, list, "a list of questions")
     items, members = [], defaultdict(list)
     for n, row in enumerate(rows):
         try:
