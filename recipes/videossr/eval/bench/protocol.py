@@ -26,6 +26,8 @@ import re
 import string
 from typing import Sequence
 
+from recipes.videossr.eval.downstream import metrics as downstream_metrics
+
 FPS = 2.0
 FRAME_BUDGETS = (32, 48, 64)
 MAX_PIXELS = 512 * 512
@@ -45,7 +47,7 @@ TG_TEMPLATE = (
 # vtg.py parse_timestamp_answer: the first match in the stripped output.
 TG_PAIR = re.compile(r"(\d+\.?\d*)\s*-\s*(\d+\.?\d*)")
 
-RECALL_THRESHOLDS = (0.3, 0.5, 0.7)
+RECALL_THRESHOLDS = downstream_metrics.RECALL_THRESHOLDS  # (0.3, 0.5, 0.7)
 
 
 def with_options(question: str, options: Sequence[str], letters: str = string.ascii_uppercase) -> str:
@@ -87,14 +89,13 @@ def first_interval(output: str) -> tuple[float, float] | None:
 
 
 def interval_iou(pred: tuple[float, float], truth: tuple[float, float]) -> float:
-    """vtg.py's temporal IoU: 0 when the union is empty.
+    """vtg.py's temporal IoU (0 when the union is empty): the grounding reward's ``iou``, through the
+    downstream metrics' ``interval_iou`` (one definition for training and every evaluation).
 
     >>> interval_iou((0.0, 10.0), (5.0, 15.0))
     0.3333333333333333
     """
-    inter = max(0.0, min(pred[1], truth[1]) - max(pred[0], truth[0]))
-    union = (pred[1] - pred[0]) + (truth[1] - truth[0]) - inter
-    return inter / union if union > 0 else 0.0
+    return downstream_metrics.interval_iou(pred, truth)
 
 
 def letter_of(index: int, letters: str = string.ascii_uppercase) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -182,10 +182,7 @@ def run_bench(config: BenchConfig, progress: bool = True) -> dict[str, Any]:
         if not backend_cache:
             check_model(config.model)
             max_model_len = vllm_max_model_len(config, bench, items, progress) if config.backend == "vllm" else None
-            settings = GenerationSettings(max_new_tokens=tokens, device=config.device, dtype=config.dtype,
-                                          tensor_parallel_size=config.tensor_parallel_size,
-                                          gpu_memory_utilization=config.gpu_memory_utilization,
-                                          max_model_len=max_model_len)
+            settings = replace(GenerationSettings.of(config, max_model_len), max_new_tokens=tokens)
             backend_cache.append(load_backend(config.backend, config.model, settings))
         return backend_cache[0]
 

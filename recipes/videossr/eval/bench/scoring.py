@@ -21,6 +21,7 @@ from typing import Any
 
 from recipes.videossr.eval.bench import protocol
 from recipes.videossr.eval.bench.spec import Benchmark, Item
+from recipes.videossr.eval.downstream.metrics import accuracy_summary, grounding_summary
 from recipes.videossr.eval.runner import Scored
 
 ACCOUNTINGS = ("paper", "strict")
@@ -68,8 +69,7 @@ def score_for(bench: Benchmark, item: Item, output: str) -> Scored:
 
 def accuracy(records: list[dict[str, Any]]) -> dict[str, float]:
     """Percent of records whose metric is 1 (multiple choice)."""
-    n = len(records)
-    return {"accuracy": 100.0 * sum(float(r["metric"]) for r in records) / n if n else 0.0}
+    return {"accuracy": accuracy_summary([float(r["metric"]) for r in records])["accuracy"]}
 
 
 def grounding(records: list[dict[str, Any]]) -> dict[str, float]:
@@ -78,12 +78,8 @@ def grounding(records: list[dict[str, Any]]) -> dict[str, float]:
     >>> grounding([{"metric": 1.0}, {"metric": 0.4}, {"metric": 0.0}, {"metric": 0.0}])["R@0.3"]
     50.0
     """
-    ious = [float(r["metric"]) for r in records]
-    n = len(ious)
-    out = {"mIoU": 100.0 * sum(ious) / n if n else 0.0}
-    for t in protocol.RECALL_THRESHOLDS:
-        out[f"R@{t}"] = 100.0 * sum(1 for x in ious if x >= t) / n if n else 0.0
-    return out
+    summary = grounding_summary([float(r["metric"]) for r in records])
+    return {k: v for k, v in summary.items() if k != "n"}  # the accounting reports n itself
 
 
 def pair_score(records: list[dict[str, Any]]) -> dict[str, float]:

@@ -105,3 +105,16 @@ def test_a_wrong_root_is_one_line(tmp_path, capsys):
     assert main(["bench", "charades", "--root", str(tmp_path), "--model", "m", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: --root") and "missing charades_sta_test.txt" in err and "\n" not in err
+
+
+def test_questions_on_the_same_video_are_asked_one_after_the_other():
+    """The backends keep the last few decoded videos: interleaved questions would decode a video again."""
+    from recipes.videossr.eval.bench.registry import get_benchmark
+    from recipes.videossr.eval.bench.runner import BenchConfig, build_samples
+    from recipes.videossr.eval.bench.spec import Item
+
+    items = [Item(f"q{k}", (f"/v/{'ab'[k % 2]}.mp4",), "Q?\nA. x\nB. y", "A") for k in range(6)]
+    config = BenchConfig(benchmark="mvbench", root="/r", model="m", out="/o")
+    samples = build_samples(get_benchmark("mvbench"), items, config, 32)
+    assert [s.media[0] for s in samples] == ["/v/a.mp4"] * 3 + ["/v/b.mp4"] * 3
+    assert [s.id for s in samples] == ["q0", "q2", "q4", "q1", "q3", "q5"]
